@@ -1,0 +1,371 @@
+"""Run an :class:`~ocr_model.onnx_tensors.OnnxGraph` with torch operators, as an ``nn.Module``.
+
+Every constant of the graph becomes a buffer, so ``.to(device)``, ``.half()`` and
+``state_dict()`` work as for any module. ``forward`` walks the (already fused, see
+:mod:`ocr_model.networks.fusion`) node list once, calling one torch function per node.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ocr_model.onnx_tensors import OnnxGraph, OnnxNode
+
+Values = dict[str, torch.Tensor]
+OpFunction = Callable[[OnnxNode, list], torch.Tensor]
+
+
+def same_upper_padding(
+    input_size: Sequence[int], kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]
+) -> list[int]:
+    """ONNX ``auto_pad=SAME_UPPER`` padding as an ``F.pad`` list (last dim first, extra pad at the end)."""
+    pads: list[int] = []
+    for size, k, s, d in reversed(list(zip(input_size, kernel, stride, dilation))):
+        output = math.ceil(size / s)
+        total = max(0, (output - 1) * s + (k - 1) * d + 1 - size)
+        pads += [total // 2, total - total // 2]
+    return pads
+
+
+def onnx_pads_to_torch(pads: Sequence[int]) -> tuple[list[int] | None, list[int]]:
+    """Split ONNX ``pads`` (begins then ends) into symmetric conv padding or an explicit F.pad list."""
+    half = len(pads) // 2
+    begins, ends = list(pads[:half]), list(pads[half:])
+    if begins == ends:
+        return None, begins
+    explicit: list[int] = []
+    for begin, end in reversed(list(zip(begins, ends))):
+        explicit += [begin, end]
+    return explicit, [0] * half
+
+
+def _spatial_padding(node: OnnxNode, x: torch.Tensor, kernel: Sequence[int]) -> tuple[list[int] | None, list[int]]:
+    """(explicit F.pad list or None, symmetric padding for the torch op) for a Conv/Pool node."""
+    spatial = len(kernel)
+    strides = node.attributes.get("strides", [1] * spatial)
+    dilations = node.attributes.get("dilations", [1] * spatial)
+    auto_pad = node.attributes.get("auto_pad", "NOTSET")
+    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        pads = same_upper_padding(x.shape[2:], kernel, strides, dilations)
+        if auto_pad == "SAME_LOWER":
+            pads = [pads[i + 1] if i % 2 == 0 else pads[i - 1] for i in range(len(pads))]
+        if all(p == 0 for p in pads):
+            return None, [0] * spatial
+        return pads, [0] * spatial
+    if auto_pad == "VALID":
+        return None, [0] * spatial
+    return onnx_pads_to_torch(node.attributes.get("pads", [0] * (2 * spatial)))
+
+
+def _conv(node: OnnxNode, args: list) -> torch.Tensor:
+    x, weight = args[0], args[1]
+    bias = args[2] if len(args) > 2 else None
+    explicit, padding = _spatial_padding(node, x, weight.shape[2:])
+    if explicit is not None:
+        x = F.pad(x, explicit)
+    spatial = weight.dim() - 2
+    return F.conv2d(
+        x,
+        weight,
+        bias,
+        stride=node.attributes.get("strides", [1] * spatial),
+        padding=padding,
+        dilation=node.attributes.get("dilations", [1] * spatial),
+        groups=node.attributes.get("group", 1),
+    )
+
+
+def _conv_transpose(node: OnnxNode, args: list) -> torch.Tensor:
+    x, weight = args[0], args[1]
+    bias = args[2] if len(args) > 2 else None
+    attributes = node.attributes
+    unsupported = {"output_shape", "auto_pad"} & set(attributes)
+    if unsupported and attributes.get("auto_pad", "NOTSET") != "NOTSET":
+        raise NotImplementedError(f"ConvTranspose with {sorted(unsupported)}")
+    spatial = weight.dim() - 2
+    pads = attributes.get("pads", [0] * (2 * spatial))
+    if list(pads[:spatial]) != list(pads[spatial:]):
+        raise NotImplementedError("ConvTranspose with asymmetric pads")
+    return F.conv_transpose2d(
+        x,
+        weight,
+        bias,
+        stride=attributes.get("strides", [1] * spatial),
+        padding=list(pads[:spatial]),
+        output_padding=attributes.get("output_padding", [0] * spatial),
+        groups=attributes.get("group", 1),
+        dilation=attributes.get("dilations", [1] * spatial),
+    )
+
+
+def _max_pool(node: OnnxNode, args: list) -> torch.Tensor:
+    x = args[0]
+    kernel = node.attributes["kernel_shape"]
+    explicit, padding = _spatial_padding(node, x, kernel)
+    if explicit is not None:
+        x = F.pad(x, explicit, value=float("-inf"))
+    return F.max_pool2d(
+        x,
+        kernel,
+        stride=node.attributes.get("strides", [1] * len(kernel)),
+        padding=padding,
+        dilation=node.attributes.get("dilations", [1] * len(kernel)),
+        ceil_mode=bool(node.attributes.get("ceil_mode", 0)),
+    )
+
+
+def _average_pool(node: OnnxNode, args: list) -> torch.Tensor:
+    x = args[0]
+    kernel = node.attributes["kernel_shape"]
+    explicit, padding = _spatial_padding(node, x, kernel)
+    if explicit is not None:
+        raise NotImplementedError("AveragePool with asymmetric or automatic padding")
+    return F.avg_pool2d(
+        x,
+        kernel,
+        stride=node.attributes.get("strides", [1] * len(kernel)),
+        padding=padding,
+        ceil_mode=bool(node.attributes.get("ceil_mode", 0)),
+        count_include_pad=bool(node.attributes.get("count_include_pad", 0)),
+    )
+
+
+def _resize(node: OnnxNode, args: list) -> torch.Tensor:
+    attributes = node.attributes
+    x = args[0]
+    if attributes.get("mode", "nearest") != "nearest":
+        raise NotImplementedError(f"Resize mode {attributes.get('mode')}")
+    if attributes.get("coordinate_transformation_mode", "half_pixel") != "asymmetric" or attributes.get(
+        "nearest_mode", "round_prefer_floor"
+    ) != "floor":
+        raise NotImplementedError("Resize is only supported as nearest/asymmetric/floor")
+    scales = args[2] if len(args) > 2 and args[2] is not None and args[2].numel() else None
+    sizes = args[3] if len(args) > 3 and args[3] is not None and args[3].numel() else None
+    if sizes is not None:
+        return F.interpolate(x, size=[int(v) for v in sizes.tolist()[2:]], mode="nearest")
+    if scales is None:
+        raise ValueError("Resize needs scales or sizes")
+    factors = [float(v) for v in scales.tolist()]
+    if factors[:2] != [1.0, 1.0]:
+        raise NotImplementedError("Resize over batch or channel axes")
+    return F.interpolate(x, scale_factor=factors[2:], mode="nearest")
+
+
+def _softmax(node: OnnxNode, args: list) -> torch.Tensor:
+    x = args[0]
+    axis = node.attributes.get("axis", 1)
+    axis = axis % x.dim()
+    if axis == x.dim() - 1:
+        return torch.softmax(x, dim=-1)
+    # Opset < 13: softmax over all the dimensions from ``axis`` on, flattened.
+    flat = x.reshape(*x.shape[:axis], -1)
+    return torch.softmax(flat, dim=-1).reshape(x.shape)
+
+
+def _reshape(node: OnnxNode, args: list) -> torch.Tensor:
+    x, shape = args[0], [int(v) for v in args[1].tolist()]
+    target = [x.shape[i] if v == 0 else v for i, v in enumerate(shape)]
+    return x.reshape(target)
+
+
+def _slice(node: OnnxNode, args: list) -> torch.Tensor:
+    x = args[0]
+    starts = [int(v) for v in args[1].tolist()]
+    ends = [int(v) for v in args[2].tolist()]
+    axes = [int(v) for v in args[3].tolist()] if len(args) > 3 and args[3] is not None else list(range(len(starts)))
+    steps = [int(v) for v in args[4].tolist()] if len(args) > 4 and args[4] is not None else [1] * len(starts)
+    index: list = [slice(None)] * x.dim()
+    for start, end, axis, step in zip(starts, ends, axes, steps):
+        if step != 1:
+            raise NotImplementedError("Slice with step != 1")
+        size = x.shape[axis]
+        start = max(0, min(size, start + size if start < 0 else start))
+        end = max(0, min(size, end + size if end < 0 else end))
+        index[axis] = slice(start, end)
+    return x[tuple(index)]
+
+
+def _squeeze(node: OnnxNode, args: list) -> torch.Tensor:
+    x = args[0]
+    axes = node.attributes.get("axes")
+    if axes is None:
+        return x.squeeze()
+    for axis in sorted((a % x.dim() for a in axes), reverse=True):
+        x = x.squeeze(axis)
+    return x
+
+
+def _unsqueeze(node: OnnxNode, args: list) -> torch.Tensor:
+    x = args[0]
+    output_rank = x.dim() + len(node.attributes["axes"])
+    for axis in sorted(a % output_rank for a in node.attributes["axes"]):
+        x = x.unsqueeze(axis)
+    return x
+
+
+def _reduce_mean(node: OnnxNode, args: list) -> torch.Tensor:
+    x = args[0]
+    axes = node.attributes.get("axes", list(range(x.dim())))
+    return x.mean(dim=axes, keepdim=bool(node.attributes.get("keepdims", 1)))
+
+
+def _clip(node: OnnxNode, args: list) -> torch.Tensor:
+    low = args[1] if len(args) > 1 and args[1] is not None else None
+    high = args[2] if len(args) > 2 and args[2] is not None else None
+    return torch.clamp(
+        args[0],
+        None if low is None else float(low),
+        None if high is None else float(high),
+    )
+
+
+_ONNX_TO_TORCH_DTYPE = {
+    1: torch.float32,
+    6: torch.int32,
+    7: torch.int64,
+    9: torch.bool,
+    10: torch.float16,
+    11: torch.float64,
+}
+
+
+def _batch_norm(node: OnnxNode, args: list) -> torch.Tensor:
+    x, scale, bias, mean, variance = args[:5]
+    return F.batch_norm(x, mean, variance, scale, bias, training=False, eps=node.attributes.get("epsilon", 1e-5))
+
+
+def _layer_norm(node: OnnxNode, args: list) -> torch.Tensor:
+    x = args[0]
+    weight = args[1] if len(args) > 1 else None
+    bias = args[2] if len(args) > 2 else None
+    return F.layer_norm(x, x.shape[-1:], weight, bias, eps=node.attributes["epsilon"])
+
+
+def _fused_conv(node: OnnxNode, args: list) -> torch.Tensor:
+    """A Conv with bias and an optional activation (see fusion.fold_conv_bias_and_activation)."""
+    y = _conv(node, args)
+    return _ACTIVATIONS[node.attributes.get("activation", "none")](y)
+
+
+def _attention(node: OnnxNode, args: list) -> torch.Tensor:
+    """Multi-head self-attention from a packed qkv tensor (B, T, 3 * C) to (B, T, C)."""
+    qkv = args[0]
+    heads = node.attributes["heads"]
+    batch, tokens, packed = qkv.shape
+    channels = packed // 3
+    qkv = qkv.reshape(batch, tokens, 3, heads, channels // heads).permute(2, 0, 3, 1, 4)
+    output = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], scale=node.attributes["scale"])
+    return output.transpose(1, 2).reshape(batch, tokens, channels)
+
+
+_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "none": lambda x: x,
+    "relu": F.relu,
+    "gelu": F.gelu,
+    "hardswish": F.hardswish,
+    "sigmoid": torch.sigmoid,
+}
+
+
+OPS: dict[str, OpFunction] = {
+    "Conv": _conv,
+    "ConvTranspose": _conv_transpose,
+    "MaxPool": _max_pool,
+    "AveragePool": _average_pool,
+    "GlobalAveragePool": lambda node, a: a[0].mean(dim=(2, 3), keepdim=True),
+    "BatchNormalization": _batch_norm,
+    "Resize": _resize,
+    "Add": lambda node, a: a[0] + a[1],
+    "Sub": lambda node, a: a[0] - a[1],
+    "Mul": lambda node, a: a[0] * a[1],
+    "Div": lambda node, a: a[0] / a[1],
+    "Pow": lambda node, a: torch.pow(a[0], a[1]),
+    "Sqrt": lambda node, a: torch.sqrt(a[0]),
+    "Erf": lambda node, a: torch.erf(a[0]),
+    "Relu": lambda node, a: F.relu(a[0]),
+    "Sigmoid": lambda node, a: torch.sigmoid(a[0]),
+    "HardSigmoid": lambda node, a: torch.clamp(
+        a[0] * node.attributes.get("alpha", 0.2) + node.attributes.get("beta", 0.5), 0.0, 1.0
+    ),
+    "Clip": _clip,
+    "Softmax": _softmax,
+    "MatMul": lambda node, a: torch.matmul(a[0], a[1]),
+    "ReduceMean": _reduce_mean,
+    "Concat": lambda node, a: torch.cat(a, dim=node.attributes["axis"]),
+    "Reshape": _reshape,
+    "Transpose": lambda node, a: a[0].permute(node.attributes.get("perm", list(range(a[0].dim()))[::-1])),
+    "Slice": _slice,
+    "Squeeze": _squeeze,
+    "Unsqueeze": _unsqueeze,
+    "Shape": lambda node, a: torch.tensor(a[0].shape, dtype=torch.int64),
+    "Cast": lambda node, a: a[0].to(_ONNX_TO_TORCH_DTYPE[node.attributes["to"]]),
+    # Fused operators produced by ocr_model.networks.fusion:
+    "FusedConv": _fused_conv,
+    "Gelu": lambda node, a: F.gelu(a[0]),
+    "HardSwish": lambda node, a: F.hardswish(a[0]),
+    "LayerNorm": _layer_norm,
+    "Attention": _attention,
+    "Linear": lambda node, a: F.linear(a[0], a[1], a[2] if len(a) > 2 else None),
+}
+
+
+def run_node(node: OnnxNode, args: list) -> torch.Tensor:
+    """Compute one node's (single) output from its input tensors."""
+    try:
+        function = OPS[node.op_type]
+    except KeyError:
+        raise NotImplementedError(f"ONNX operator {node.op_type!r} is not supported") from None
+    return function(node, args)
+
+
+def _buffer_name(index: int, value_name: str) -> str:
+    cleaned = "".join(c if c.isalnum() else "_" for c in value_name)
+    return f"c{index}_{cleaned}"[:80]
+
+
+class OnnxGraphModule(nn.Module):
+    """An ``nn.Module`` whose forward pass runs the nodes of an ONNX graph with torch functions."""
+
+    def __init__(self, graph: OnnxGraph) -> None:
+        super().__init__()
+        for node in graph.nodes:
+            if node.op_type not in OPS:
+                raise NotImplementedError(f"ONNX operator {node.op_type!r} is not supported")
+            if len(node.outputs) != 1:
+                raise NotImplementedError(f"{node.op_type} with {len(node.outputs)} outputs")
+        self.nodes = list(graph.nodes)
+        self.input_name = graph.input_name
+        self.output_name = graph.output_name
+        used = {name for node in self.nodes for name in node.inputs}
+        self._constant_buffers: dict[str, str] = {}
+        for index, (name, array) in enumerate(graph.constants.items()):
+            if name not in used:
+                continue
+            buffer = _buffer_name(index, name)
+            self.register_buffer(buffer, torch.from_numpy(np.array(array, copy=True)))
+            self._constant_buffers[name] = buffer
+        # Free every intermediate right after its last reader, to keep peak memory low.
+        last_use: dict[str, int] = {}
+        for index, node in enumerate(self.nodes):
+            for name in node.inputs:
+                last_use[name] = index
+        self._release_after: list[list[str]] = [[] for _ in self.nodes]
+        for name, index in last_use.items():
+            if name and name not in self._constant_buffers and name != self.output_name:
+                self._release_after[index].append(name)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        values: dict[str, torch.Tensor | None] = {self.input_name: x, "": None}
+        for name, buffer in self._constant_buffers.items():
+            values[name] = getattr(self, buffer)
+        for node, releases in zip(self.nodes, self._release_after):
+            values[node.outputs[0]] = run_node(node, [values[name] for name in node.inputs])
+            for name in releases:
+                values.pop(name, None)
+        return values[self.output_name]
