@@ -1,0 +1,102 @@
+"""Tunable settings of the OCR pipeline, in one frozen dataclass.
+
+`OcrModel` holds one `OcrConfig` as its defaults; `OcrModel.predict(image, **options)`
+takes any field as a keyword argument for that call only (a new config is made with
+`dataclasses.replace`, the shared one is never mutated).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class OcrConfig:
+    # --- detection input size -------------------------------------------------------
+    # Longest side of the detection input, in pixels. Why: detection cost grows with the
+    # pixel count; receipts and A4 pages keep their text legible at this size while a
+    # 35 MP scan is cut down ~3x per side. It is the main speed/recall trade-off knob.
+    det_max_side: int = 1600
+    # Shortest side is raised to at least this (upscaling small images). Why: the DB
+    # network misses text whose x-height is below ~8 px; small crops/screenshots need it.
+    det_min_side: int = 736
+    # Upscaling factor cap for small images. Why: a 100x300 snippet should not be blown
+    # up 7x (slow, blurry); 2x is enough for the network to see small text.
+    det_max_upscale: float = 2.0
+    # Hard cap on detection input pixels (after both rules above). Why: bounds one
+    # request's worst case (memory and time) whatever the aspect ratio.
+    det_max_pixels: int = 4_000_000
+
+    # --- DB post-processing ------------------------------------------------------------
+    # Probability above which a pixel counts as text. Why: PP-OCR's trained operating point.
+    det_threshold: float = 0.3
+    # Minimum mean probability inside a candidate box. Why: drops faint false positives.
+    det_box_threshold: float = 0.5
+    # How far each shrunk DB kernel is grown back (distance = area * ratio / perimeter).
+    # Why: DB predicts shrunk text kernels; 1.5-2.0 restores the full line height.
+    det_unclip_ratio: float = 1.6
+    # Dilate the binary map with a 2x2 kernel. Why: joins characters split by 1-px gaps.
+    det_dilate: bool = True
+    # Boxes with a shorter side (detection pixels) are dropped. Why: specks, not text.
+    det_min_box_side: float = 3.0
+    # At most this many text regions per image. Why: bounds worst-case time/memory.
+    max_text_regions: int = 1000
+
+    # --- cropping ----------------------------------------------------------------------
+    # Extra margin added around each line before cropping, as a fraction of line height.
+    # Why: unclipped boxes are tight; a little context helps the first/last character.
+    crop_padding: float = 0.0
+
+    # --- orientation (180°) ----------------------------------------------------------------
+    # "off": never; "all": classify every line (like PP-OCR); "auto": classify only lines
+    # whose recognition confidence is below `orientation_retry_below`, then re-read the
+    # flipped ones. Why "auto": upright text (the vast majority) skips the extra network.
+    orientation: str = "auto"
+    # Probability the classifier must give "180°" before a line is flipped.
+    orientation_threshold: float = 0.9
+    # In "auto" mode, lines read with a confidence under this are checked for 180°.
+    orientation_retry_below: float = 0.85
+
+    # --- recognition -------------------------------------------------------------------
+    # Recognition input height (fixed by the network).
+    rec_height: int = 48
+    # Minimum padded input width. Why: the network was trained on 320-wide inputs; short
+    # words padded to a narrower width are cheaper but may read differently.
+    rec_min_width: int = 320
+    # Lines per recognition batch. Why: batching amortizes per-call overhead; lines are
+    # sorted by aspect ratio first so little padding is wasted.
+    rec_batch_size: int = 16
+    # Max padded width (pixels) of one batch's input. Why: bounds memory for long lines.
+    rec_max_batch_pixels_width: int = 16 * 960
+    # Lines recognized with a lower confidence are dropped. Why: noise reads as garbage.
+    min_text_confidence: float = 0.5
+    # Insert a space where two characters are this many times farther apart (CTC frames)
+    # than the line's median character pitch. 0 disables. Why: the recognizer often
+    # drops spaces in tightly set receipt text ("Tel:07-8263254Fax:").
+    space_gap_ratio: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.det_max_side < 32 or self.det_min_side < 32:
+            raise ValueError("det_max_side and det_min_side must be at least 32")
+        if not 0.0 < self.det_threshold < 1.0 or not 0.0 <= self.det_box_threshold < 1.0:
+            raise ValueError("det_threshold must be in (0, 1) and det_box_threshold in [0, 1)")
+        if self.det_unclip_ratio <= 0:
+            raise ValueError("det_unclip_ratio must be positive")
+        if self.max_text_regions < 1 or self.rec_batch_size < 1:
+            raise ValueError("max_text_regions and rec_batch_size must be at least 1")
+        if self.orientation not in ("off", "auto", "all"):
+            raise ValueError(f"orientation must be 'off', 'auto' or 'all', got {self.orientation!r}")
+
+    @classmethod
+    def option_names(cls) -> frozenset[str]:
+        return frozenset(field.name for field in fields(cls))
+
+    def with_options(self, **options: Any) -> "OcrConfig":
+        """A copy with some fields changed; unknown names raise ValueError (not TypeError)."""
+        unknown = set(options) - self.option_names()
+        if unknown:
+            raise ValueError(f"unknown OCR option(s): {', '.join(sorted(unknown))}")
+        if not options:
+            return self
+        return replace(self, **options)

@@ -1,0 +1,277 @@
+"""`OcrModel`: detection -> crops -> (orientation) -> recognition -> reading order.
+
+The networks are constructor arguments, so the pipeline runs with the real PP-OCRv6
+networks (`get_model()`) or with tiny stand-ins in tests. `OcrModel` keeps no per-call
+state: one instance may serve many threads; per-call options go to `predict(**options)`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from .config import OcrConfig
+from .crops import crop_quad
+from .detection import (
+    boxes_from_probabilities,
+    keep_reasonable_quads,
+    map_to_original,
+    prepare_detection_input,
+    run_detection_network,
+)
+from .orientation import rotate_180, upside_down_probabilities
+from .reading_order import reading_order
+from .recognition import LineReading, recognize_lines
+from .types import Predictions
+
+# Images whose sides are both below this cannot hold a readable line: empty result.
+MIN_IMAGE_SIDE = 4
+
+
+def as_rgb_uint8(image: Any) -> np.ndarray:
+    """Validate `image` and return it as a C-contiguous HxWx3 uint8 RGB array.
+
+    Accepted: HxWx3 uint8 RGB; HxW or HxWx1 uint8 gray (replicated to RGB); HxWx4 uint8
+    RGBA (composited over white); a PIL image (converted to RGB). Anything else raises a
+    ValueError that says what was wrong.
+    """
+    if hasattr(image, "convert") and hasattr(image, "mode"):  # PIL.Image.Image
+        image = np.asarray(image.convert("RGB"))
+    if not isinstance(image, np.ndarray):
+        raise ValueError(f"image must be a numpy array (HxWx3 uint8 RGB), got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise ValueError(
+            f"image must have dtype uint8 (0-255), got {image.dtype}; "
+            "for floats in [0, 1] use (image * 255).round().astype(np.uint8)"
+        )
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim != 3:
+        raise ValueError(f"image must be HxWx3 (RGB), HxWx4 (RGBA) or HxW (gray), got shape {image.shape}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"image is empty (shape {image.shape})")
+    channels = image.shape[2]
+    if channels == 4:
+        alpha = image[:, :, 3:4].astype(np.uint16)
+        image = ((image[:, :, :3].astype(np.uint16) * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)
+    elif channels != 3:
+        raise ValueError(f"image must have 1, 3 or 4 channels, got {channels} (shape {image.shape})")
+    return np.ascontiguousarray(image)
+
+
+def physical_core_count() -> int:
+    """Physical cores this process may run on (hyper-threads not counted)."""
+    try:
+        allowed = sorted(os.sched_getaffinity(0))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+    cores = set()
+    for cpu in allowed:
+        base = f"/sys/devices/system/cpu/cpu{cpu}/topology"
+        try:
+            with open(f"{base}/physical_package_id") as package, open(f"{base}/core_id") as core:
+                cores.add((package.read().strip(), core.read().strip()))
+        except OSError:
+            cores.add(("cpu", str(cpu)))
+    return max(1, len(cores))
+
+
+class OcrModel:
+    """The OCR engine. Use `get_model()` for the shared instance with the real networks."""
+
+    def __init__(
+        self,
+        detector: torch.nn.Module,
+        recognizer: torch.nn.Module,
+        characters: Sequence[str],
+        orientation_classifier: torch.nn.Module | None = None,
+        config: OcrConfig | None = None,
+        device: str = "cpu",
+    ) -> None:
+        self.detector = detector.eval()
+        self.recognizer = recognizer.eval()
+        self.orientation_classifier = orientation_classifier.eval() if orientation_classifier is not None else None
+        self.characters = list(characters)
+        self.config = config or OcrConfig()
+        self.device = device
+
+    def predict(self, image: Any, **options: Any) -> Predictions:
+        """Read the text in one HxWx3 uint8 RGB image (see `as_rgb_uint8` for other inputs).
+
+        Keyword options are `OcrConfig` field names (e.g. det_box_threshold=0.6,
+        orientation="off", det_max_side=2048), applied to this call only.
+        """
+        config = self.config.with_options(**options)
+        started = time.perf_counter()
+        image = as_rgb_uint8(image)
+        height, width = image.shape[:2]
+        timings: dict[str, float] = {}
+
+        def empty() -> Predictions:
+            timings["total"] = time.perf_counter() - started
+            return Predictions([], [], [], (height, width), timings, self.device)
+
+        if max(height, width) < MIN_IMAGE_SIDE:
+            return empty()
+
+        mark = time.perf_counter()
+        det_input = prepare_detection_input(image, config)
+        timings["detection_preprocess"] = time.perf_counter() - mark
+
+        mark = time.perf_counter()
+        probabilities = run_detection_network(self.detector, det_input.tensor)
+        timings["detection"] = time.perf_counter() - mark
+
+        mark = time.perf_counter()
+        quads, _ = boxes_from_probabilities(probabilities, config)
+        polygons = map_to_original(quads, det_input.scale_x, det_input.scale_y, height, width)
+        polygons, _ = keep_reasonable_quads(polygons, [0.0] * len(polygons))
+        crops = [crop_quad(image, polygon, config.crop_padding) for polygon in polygons]
+        timings["detection_postprocess"] = time.perf_counter() - mark
+        if not polygons:
+            return empty()
+
+        if config.orientation == "all":
+            mark = time.perf_counter()
+            crops = self._fix_orientation(crops, list(range(len(crops))), config)
+            timings["orientation"] = time.perf_counter() - mark
+
+        mark = time.perf_counter()
+        readings = self._recognize(crops, config)
+        timings["recognition"] = time.perf_counter() - mark
+
+        if config.orientation == "auto" and self.orientation_classifier is not None:
+            mark = time.perf_counter()
+            readings = self._retry_upside_down(crops, readings, config)
+            timings["orientation"] = time.perf_counter() - mark
+
+        kept = [
+            index
+            for index in reading_order(polygons)
+            if readings[index].text and readings[index].confidence >= config.min_text_confidence
+        ]
+        timings["total"] = time.perf_counter() - started
+        return Predictions(
+            polygons=[polygons[index] for index in kept],
+            texts=[readings[index].text for index in kept],
+            confidences=[min(1.0, max(0.0, readings[index].confidence)) for index in kept],
+            image_size=(height, width),
+            timings=timings,
+            device=self.device,
+        )
+
+    def predict_batch(self, images: Sequence[Any], **options: Any) -> list[Predictions]:
+        """`predict` for each image, same options for all."""
+        return [self.predict(image, **options) for image in images]
+
+    def _recognize(self, crops: list[np.ndarray], config: OcrConfig) -> list[LineReading]:
+        return recognize_lines(
+            self.recognizer,
+            crops,
+            self.characters,
+            height=config.rec_height,
+            min_width=config.rec_min_width,
+            batch_size=config.rec_batch_size,
+            max_batch_width=config.rec_max_batch_pixels_width,
+            space_gap_ratio=config.space_gap_ratio,
+        )
+
+    def _fix_orientation(self, crops: list[np.ndarray], candidates: list[int], config: OcrConfig) -> list[np.ndarray]:
+        """Rotate by 180° the candidate crops the classifier calls upside down."""
+        if self.orientation_classifier is None or not candidates:
+            return crops
+        flipped = list(crops)
+        probabilities = upside_down_probabilities(self.orientation_classifier, [crops[i] for i in candidates])
+        for index, probability in zip(candidates, probabilities):
+            if probability > config.orientation_threshold:
+                flipped[index] = rotate_180(crops[index])
+        return flipped
+
+    def _retry_upside_down(
+        self, crops: list[np.ndarray], readings: list[LineReading], config: OcrConfig
+    ) -> list[LineReading]:
+        """Classify only doubtful lines; re-read those called upside down, keep the better read."""
+        doubtful = [i for i, reading in enumerate(readings) if reading.confidence < config.orientation_retry_below]
+        flipped = self._fix_orientation(crops, doubtful, config)
+        changed = [i for i in doubtful if flipped[i] is not crops[i]]
+        if not changed:
+            return readings
+        rereadings = self._recognize([flipped[i] for i in changed], config)
+        improved = list(readings)
+        for index, rereading in zip(changed, rereadings):
+            if rereading.confidence > readings[index].confidence:
+                improved[index] = rereading
+        return improved
+
+
+_MODEL: OcrModel | None = None
+_MODEL_LOCK = threading.Lock()
+
+
+def select_device() -> str:
+    """`OCR_DEVICE` if set (e.g. "cpu", "cuda", "cuda:1"), else CUDA when available, else CPU."""
+    requested = os.environ.get("OCR_DEVICE", "").strip()
+    if requested:
+        try:
+            device = torch.device(requested)
+        except RuntimeError as error:
+            raise ValueError(f"OCR_DEVICE={requested!r} is not a valid torch device") from error
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"OCR_DEVICE={requested!r} but CUDA is not available")
+        return str(device)
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def configure_cpu_threads() -> int:
+    """Set torch's intra-op threads from `OCR_NUM_THREADS` (default: physical cores)."""
+    requested = os.environ.get("OCR_NUM_THREADS", "").strip()
+    if requested:
+        try:
+            threads = int(requested)
+        except ValueError as error:
+            raise ValueError(f"OCR_NUM_THREADS must be a positive integer, got {requested!r}") from error
+        if threads < 1:
+            raise ValueError(f"OCR_NUM_THREADS must be a positive integer, got {requested!r}")
+    else:
+        threads = physical_core_count()
+    torch.set_num_threads(threads)
+    return threads
+
+
+def build_model(device: str | None = None, config: OcrConfig | None = None) -> OcrModel:
+    """A new OcrModel with the PP-OCRv6 networks loaded from the rapidocr package files."""
+    from .networks import (
+        load_character_list,
+        load_detection_network,
+        load_orientation_network,
+        load_recognition_network,
+    )
+
+    device = device or select_device()
+    if device == "cpu":
+        configure_cpu_threads()
+    return OcrModel(
+        detector=load_detection_network().to(device),
+        recognizer=load_recognition_network().to(device),
+        characters=load_character_list(),
+        orientation_classifier=load_orientation_network().to(device),
+        config=config,
+        device=device,
+    )
+
+
+def get_model() -> OcrModel:
+    """The process-wide OcrModel, loaded on first use (thread-safe)."""
+    global _MODEL
+    if _MODEL is None:
+        with _MODEL_LOCK:
+            if _MODEL is None:
+                _MODEL = build_model()
+    return _MODEL

@@ -1,0 +1,25 @@
+import pytest
+
+from ocr_model.config import OcrConfig
+
+
+def test_with_options_returns_a_changed_copy_and_leaves_the_original_alone():
+    base = OcrConfig()
+    changed = base.with_options(det_box_threshold=0.7, orientation="off")
+    assert changed.det_box_threshold == 0.7 and changed.orientation == "off"
+    assert base.det_box_threshold == OcrConfig().det_box_threshold
+    assert base.orientation == OcrConfig().orientation
+
+
+def test_unknown_option_is_a_value_error_naming_it():
+    with pytest.raises(ValueError, match="no_such_option"):
+        OcrConfig().with_options(no_such_option=1)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"orientation": "sideways"}, {"det_threshold": 1.5}, {"det_max_side": 8}, {"max_text_regions": 0}],
+)
+def test_invalid_values_are_rejected(options):
+    with pytest.raises(ValueError):
+        OcrConfig().with_options(**options)

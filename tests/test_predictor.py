@@ -1,0 +1,180 @@
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from ocr_model.config import OcrConfig
+from ocr_model.predictor import OcrModel, as_rgb_uint8, configure_cpu_threads, physical_core_count, select_device
+from ocr_model.types import Predictions
+
+CHARS = ["a", "b"]
+
+
+class DarkPixelsAreText(torch.nn.Module):
+    """Stand-in detector: probability 0.9 wherever the input is dark."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def forward(self, x):
+        self.calls.append(tuple(x.shape))
+        return (x.mean(dim=1, keepdim=True) < 0).float() * 0.9
+
+
+class ReadsA(torch.nn.Module):
+    """Stand-in recognizer: reads 'a' on every line, or 'b' if the line is upside down
+    (darker bottom rows than top rows)."""
+
+    def logits(self, x):
+        frames = x.shape[3] // 8
+        scores = torch.zeros(x.shape[0], frames, 4)
+        scores[:, :, 0] = 4.0
+        top, bottom = x[:, :, :24].mean(dim=(1, 2, 3)), x[:, :, 24:].mean(dim=(1, 2, 3))
+        for row in range(x.shape[0]):
+            cls = 2 if bottom[row] < top[row] - 0.5 else 1
+            scores[row, 1, 0] = 0.0
+            scores[row, 1, cls] = 4.0 if cls == 1 else 0.5  # upside-down read is unsure
+        return scores
+
+
+class BottomDarkIsUpsideDown(torch.nn.Module):
+    def forward(self, x):
+        top, bottom = x[:, :, :24].mean(dim=(1, 2, 3)), x[:, :, 24:].mean(dim=(1, 2, 3))
+        flipped = (bottom < top - 0.5).float()
+        return torch.stack([1 - flipped, flipped], dim=1)
+
+
+def make_model(**config):
+    return OcrModel(DarkPixelsAreText(), ReadsA(), CHARS, BottomDarkIsUpsideDown(), OcrConfig(**config))
+
+
+def page_with_bars():
+    image = np.full((300, 500, 3), 255, dtype=np.uint8)
+    image[40:70, 50:400] = 0  # line 1
+    image[150:180, 100:300] = 0  # line 2
+    return image
+
+
+def test_polygons_are_in_original_pixel_coordinates_and_in_reading_order():
+    model = make_model(det_unclip_ratio=0.1)  # the stand-in's "kernels" are the whole bars
+    prediction = model.predict(page_with_bars())
+    assert isinstance(prediction, Predictions)
+    assert len(prediction) == 2
+    assert prediction.texts == ["a", "a"]
+    first, second = prediction.polygons
+    assert first.dtype == np.float32 and first.shape == (4, 2)
+    # the detector ran on a resized image; boxes must come back around the bars
+    assert abs(first[:, 0].min() - 50) < 12 and abs(first[:, 0].max() - 400) < 12
+    assert abs(first[:, 1].min() - 40) < 12 and abs(first[:, 1].max() - 70) < 12
+    assert abs(second[:, 0].min() - 100) < 12 and abs(second[:, 1].max() - 180) < 12
+    assert model.detector.calls[-1][2:] != (300, 500)  # it really was resized
+    assert prediction.image_size == (300, 500)
+    assert all(0.0 <= c <= 1.0 for c in prediction.confidences)
+    assert {"detection", "recognition", "total"} <= set(prediction.timings)
+    assert prediction.device == "cpu"
+
+
+def test_options_apply_to_one_call_only():
+    model = make_model()
+    image = page_with_bars()
+    assert len(model.predict(image, max_text_regions=1)) == 1
+    assert len(model.predict(image)) == 2
+    assert model.config == OcrConfig()
+    with pytest.raises(ValueError, match="bogus"):
+        model.predict(image, bogus=1)
+
+
+def test_auto_orientation_rereads_only_doubtful_lines_that_look_upside_down():
+    image = np.full((200, 400, 3), 255, dtype=np.uint8)
+    image[40:56, 50:350] = 120  # light top half, black bottom half: the stand-ins call it upside down
+    image[56:70, 50:350] = 0
+    model = make_model(min_text_confidence=0.0, det_unclip_ratio=0.1)
+    assert model.predict(image, orientation="off").texts == ["b"]
+    assert model.predict(image, orientation="auto").texts == ["a"]
+    assert model.predict(image, orientation="all").texts == ["a"]
+
+
+@pytest.mark.parametrize(
+    "bad,message",
+    [
+        (np.zeros((10, 10, 3), dtype=np.float32), "uint8"),
+        (np.zeros((10, 10, 2), dtype=np.uint8), "channels"),
+        (np.zeros((0, 10, 3), dtype=np.uint8), "empty"),
+        (np.zeros((2, 10, 10, 3), dtype=np.uint8), "shape"),
+        ([[1, 2], [3, 4]], "numpy"),
+    ],
+)
+def test_malformed_input_is_a_clear_value_error(bad, message):
+    with pytest.raises(ValueError, match=message):
+        make_model().predict(bad)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (1, 1), (3, 2000, 3), (2000, 3, 3)])
+def test_tiny_and_degenerate_images_give_an_empty_result(shape):
+    prediction = make_model().predict(np.full(shape, 255, dtype=np.uint8))
+    assert len(prediction) == 0 and prediction.image_size == shape[:2]
+
+
+def test_all_white_image_is_empty():
+    assert len(make_model().predict(np.full((200, 300, 3), 255, dtype=np.uint8))) == 0
+
+
+def test_gray_and_rgba_inputs_are_converted():
+    gray = np.full((5, 6), 17, dtype=np.uint8)
+    np.testing.assert_array_equal(as_rgb_uint8(gray), np.full((5, 6, 3), 17))
+    rgba = np.zeros((2, 2, 4), dtype=np.uint8)
+    rgba[0, 0] = [10, 20, 30, 255]  # opaque
+    rgba[1, 1] = [10, 20, 30, 0]  # transparent -> white
+    rgb = as_rgb_uint8(rgba)
+    np.testing.assert_array_equal(rgb[0, 0], [10, 20, 30])
+    np.testing.assert_array_equal(rgb[1, 1], [255, 255, 255])
+    flipped = np.zeros((4, 4, 3), dtype=np.uint8)[:, ::-1]
+    assert as_rgb_uint8(flipped).flags["C_CONTIGUOUS"]
+
+
+def test_predict_batch_matches_predict():
+    model = make_model()
+    images = [page_with_bars(), np.full((50, 50, 3), 255, dtype=np.uint8)]
+    batch = model.predict_batch(images)
+    assert [p.texts for p in batch] == [model.predict(image).texts for image in images]
+
+
+def test_concurrent_calls_with_different_options_do_not_interfere():
+    model = make_model()
+    image = page_with_bars()
+    results = {}
+
+    def call(regions):
+        results[regions] = len(model.predict(image, max_text_regions=regions))
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in (1, 2, 1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == {1: 1, 2: 2}
+
+
+def test_device_and_thread_environment_variables(monkeypatch):
+    monkeypatch.setenv("OCR_DEVICE", "cpu")
+    assert select_device() == "cpu"
+    monkeypatch.setenv("OCR_DEVICE", "not-a-device")
+    with pytest.raises(ValueError, match="OCR_DEVICE"):
+        select_device()
+    if not torch.cuda.is_available():
+        monkeypatch.setenv("OCR_DEVICE", "cuda")
+        with pytest.raises(ValueError, match="CUDA"):
+            select_device()
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("OCR_NUM_THREADS", "1")
+        assert configure_cpu_threads() == 1 and torch.get_num_threads() == 1
+        monkeypatch.setenv("OCR_NUM_THREADS", "zero")
+        with pytest.raises(ValueError, match="OCR_NUM_THREADS"):
+            configure_cpu_threads()
+        monkeypatch.delenv("OCR_NUM_THREADS")
+        assert configure_cpu_threads() == physical_core_count() >= 1
+    finally:
+        torch.set_num_threads(before)
