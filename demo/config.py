@@ -1,0 +1,229 @@
+"""Every setting of the demo app in one place: a frozen dataclass, env vars and CLI flags.
+
+Precedence (lowest to highest): built-in defaults < memory preset < environment variables
+< command-line flags. `launch_kwargs(config)` and `queue_kwargs(config)` turn a config into
+the exact keyword arguments of `Blocks.launch()` / `Blocks.queue()`, so serving policy
+(queue, upload limit, error display, auth, temp files) is decided here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+# name -> (max_results_in_memory, max_display_size). Documented in the README.
+MEMORY_PRESETS: dict[str, tuple[int, int]] = {
+    "low": (5, 1024),
+    "normal": (10, 2048),
+    "high": (20, 4096),
+}
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    # Results kept per browser session (history gallery). Why: bounds memory per user;
+    # each entry holds only a display-size JPEG, a thumbnail and the predictions.
+    max_results_in_memory: int = 10
+    # Longest side (px) of any image sent to the browser. Why: a 35 MP scan must not be
+    # shipped at full size; polygons are scaled by the same factor so they still line up.
+    max_display_size: int = 2048
+    # JPEG quality of the annotated image. Why: ~85 keeps text legible at a fraction of PNG size.
+    display_jpeg_quality: int = 85
+    # Longest side (px) of history thumbnails. Why: the gallery only needs a glance.
+    thumbnail_size: int = 256
+    # "auto", "cpu" or "cuda[:N]"; passed to the OCR engine. Why: same app on CPU and GPU Spaces.
+    device: str = "auto"
+    # Interface to bind. Why: loopback by default; Spaces/Docker set 0.0.0.0 via env.
+    host: str = "127.0.0.1"
+    # TCP port. Why: 7860 is what Spaces and most Gradio docs expect.
+    port: int = 7860
+    # Create a public *.gradio.live link. Why: quick sharing from a laptop or notebook.
+    share: bool = False
+    # Requests allowed to run at once. Why: on CPU one OCR already uses all cores;
+    # running two at once only makes both slower and doubles peak memory.
+    concurrency_limit: int = 1
+    # Requests allowed to wait in the queue; more are refused with "queue is full".
+    # Why: a bounded queue keeps latency and memory bounded under load.
+    queue_max_size: int = 16
+    # Largest accepted upload (Gradio size string). Why: refuse huge files before decoding.
+    max_file_size: str = "25mb"
+    # Most files accepted in one batch run. Why: bounds the time one request can take.
+    max_batch_files: int = 20
+    # Seconds a session's state (history) lives after its last update. Why: frees the
+    # memory of tabs left open for hours; closed tabs are freed immediately by Gradio.
+    session_ttl_s: int = 3600
+    # (every, older_than) seconds for deleting Gradio's temp files (uploads, served images).
+    # Why: the temp dir must not grow without bound on a long-running server.
+    delete_cache: tuple[int, int] = (600, 3600)
+    # Directory for Gradio's temp files (exported as GRADIO_TEMP_DIR), None = Gradio default.
+    # Why: a dedicated directory is easy to watch, size and wipe.
+    temp_dir: str | None = None
+    # Optional "user:password" required to open the app. Why: private share links.
+    auth: str | None = None
+    # Show unexpected exception text in the browser. Why False: users only ever see the
+    # short messages the app raises itself (gr.Error); tracebacks stay in the server log.
+    show_error: bool = False
+
+    def __post_init__(self) -> None:
+        if self.max_results_in_memory < 1:
+            raise ValueError(f"max_results_in_memory must be >= 1, got {self.max_results_in_memory}")
+        if not 64 <= self.max_display_size <= 16384:
+            raise ValueError(f"max_display_size must be in [64, 16384], got {self.max_display_size}")
+        if not 1 <= self.display_jpeg_quality <= 95:
+            raise ValueError(f"display_jpeg_quality must be in [1, 95], got {self.display_jpeg_quality}")
+        if not 16 <= self.thumbnail_size <= self.max_display_size:
+            raise ValueError("thumbnail_size must be in [16, max_display_size]")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be in [0, 65535], got {self.port}")
+        if self.concurrency_limit < 1 or self.queue_max_size < 1 or self.max_batch_files < 1:
+            raise ValueError("concurrency_limit, queue_max_size and max_batch_files must be >= 1")
+        if self.session_ttl_s < 1:
+            raise ValueError("session_ttl_s must be >= 1")
+        if self.auth is not None and (":" not in self.auth or self.auth.startswith(":")):
+            raise ValueError("auth must look like 'user:password'")
+
+
+# field name -> environment variable. The two memory knobs keep their bare names (issue spec).
+ENV_VARS: dict[str, str] = {
+    "max_results_in_memory": "MAX_RESULTS_IN_MEMORY",
+    "max_display_size": "MAX_DISPLAY_SIZE",
+    "device": "OCR_DEVICE",
+    "host": "OCR_HOST",
+    "port": "OCR_PORT",
+    "share": "OCR_SHARE",
+    "concurrency_limit": "OCR_CONCURRENCY_LIMIT",
+    "queue_max_size": "OCR_QUEUE_MAX_SIZE",
+    "max_file_size": "OCR_MAX_FILE_SIZE",
+    "max_batch_files": "OCR_MAX_BATCH_FILES",
+    "session_ttl_s": "OCR_SESSION_TTL_S",
+    "temp_dir": "OCR_TEMP_DIR",
+    "auth": "OCR_AUTH",
+}
+PRESET_ENV_VAR = "OCR_MEMORY_PRESET"
+# Gradio's own variables, honoured as fallbacks so Spaces/Docker settings keep working.
+GRADIO_FALLBACK_ENV: dict[str, str] = {
+    "host": "GRADIO_SERVER_NAME",
+    "port": "GRADIO_SERVER_PORT",
+    "temp_dir": "GRADIO_TEMP_DIR",
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"expected a boolean (1/0, true/false), got {text!r}")
+
+
+def _convert(field_name: str, text: str) -> Any:
+    kind = {f.name: f.type for f in fields(AppConfig)}[field_name]
+    if kind == "int":
+        return int(text)
+    if kind == "bool":
+        return _parse_bool(text)
+    return text
+
+
+def config_from_env(env: Mapping[str, str] | None = None, base: AppConfig | None = None) -> AppConfig:
+    """Apply the memory preset and environment variables on top of `base` (defaults)."""
+    env = os.environ if env is None else env
+    config = base or AppConfig()
+    preset = env.get(PRESET_ENV_VAR)
+    if preset:
+        config = apply_preset(config, preset)
+    changes: dict[str, Any] = {}
+    for field_name, variable in ENV_VARS.items():
+        raw = env.get(variable)
+        if raw is None and field_name in GRADIO_FALLBACK_ENV:
+            raw = env.get(GRADIO_FALLBACK_ENV[field_name])
+        if raw is None or (raw == "" and field_name not in ("share",)):
+            continue
+        try:
+            changes[field_name] = _convert(field_name, raw)
+        except ValueError as error:
+            raise ValueError(f"environment variable {variable}={raw!r}: {error}") from error
+    return replace(config, **changes)
+
+
+def apply_preset(config: AppConfig, preset: str) -> AppConfig:
+    if preset not in MEMORY_PRESETS:
+        raise ValueError(f"unknown memory preset {preset!r}; choose one of {', '.join(MEMORY_PRESETS)}")
+    results, display = MEMORY_PRESETS[preset]
+    return replace(config, max_results_in_memory=results, max_display_size=display)
+
+
+def build_arg_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python app.py",
+        description="OCR demo (Gradio). Every flag also has an environment variable; see README.",
+    )
+    parser.add_argument("--preset", choices=sorted(MEMORY_PRESETS), help="memory preset (low/normal/high)")
+    parser.add_argument("--max-results", type=int, dest="max_results_in_memory", help="history size per session")
+    parser.add_argument("--max-display-size", type=int, dest="max_display_size", help="longest side sent to the browser")
+    parser.add_argument("--device", help="auto, cpu or cuda[:N]")
+    parser.add_argument("--host", help="interface to bind (0.0.0.0 for all)")
+    parser.add_argument("--port", type=int, help="TCP port (0 = first free port from 7860)")
+    parser.add_argument("--share", action="store_true", default=None, help="create a public gradio.live link")
+    parser.add_argument("--concurrency", type=int, dest="concurrency_limit", help="requests run at once")
+    parser.add_argument("--queue-size", type=int, dest="queue_max_size", help="requests allowed to wait")
+    parser.add_argument("--max-file-size", dest="max_file_size", help="upload limit, e.g. 25mb")
+    parser.add_argument("--max-batch-files", type=int, dest="max_batch_files", help="files per batch run")
+    parser.add_argument("--temp-dir", dest="temp_dir", help="directory for Gradio's temp files")
+    parser.add_argument("--auth", help="user:password required to open the app")
+    return parser
+
+
+def load_config(argv: Sequence[str] | None = (), env: Mapping[str, str] | None = None) -> AppConfig:
+    """Defaults < preset < env < flags. `argv=None` reads sys.argv; `()` means no flags."""
+    args = build_arg_parser().parse_args(argv)
+    env = os.environ if env is None else env
+    config = AppConfig()
+    if args.preset:
+        config = apply_preset(config, args.preset)
+        env = {key: value for key, value in env.items() if key != PRESET_ENV_VAR}
+    config = config_from_env(env, base=config)
+    flags = {
+        name: value
+        for name, value in vars(args).items()
+        if name != "preset" and value is not None
+    }
+    return replace(config, **flags)
+
+
+def queue_kwargs(config: AppConfig) -> dict[str, Any]:
+    """Keyword arguments for `Blocks.queue()`."""
+    return {"max_size": config.queue_max_size, "default_concurrency_limit": config.concurrency_limit}
+
+
+def launch_kwargs(config: AppConfig) -> dict[str, Any]:
+    """Keyword arguments for `Blocks.launch()`."""
+    kwargs: dict[str, Any] = {
+        "server_name": config.host,
+        "server_port": config.port or None,
+        "share": config.share,
+        "max_file_size": config.max_file_size,
+        "show_error": config.show_error,
+        "footer_links": ["api", "gradio"],
+    }
+    if config.auth:
+        user, password = config.auth.split(":", 1)
+        kwargs["auth"] = (user, password)
+    return kwargs
+
+
+def apply_process_settings(config: AppConfig) -> None:
+    """Settings Gradio reads from the environment when components are created.
+
+    Must run before `build_demo()` creates components (they capture the temp dir).
+    """
+    if config.temp_dir:
+        os.makedirs(config.temp_dir, exist_ok=True)
+        os.environ["GRADIO_TEMP_DIR"] = config.temp_dir

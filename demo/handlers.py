@@ -1,0 +1,274 @@
+"""Pure request logic: decode -> predict -> keep a display-size result -> render a view.
+
+No Gradio here (the UI module turns `InputError` / `ImageRejected` into `gr.Error`), no
+threads: the engine is called directly in the caller's thread. Both the single-image and
+the batch paths go through `run_ocr` and `render_view`, so they produce identical output
+for the same image.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from demo.config import AppConfig
+from demo.engine import OcrEngine
+from demo.history import History, OcrResult, push
+from demo.render import (
+    decode_jpeg,
+    display_transform,
+    downscale,
+    draw_annotations,
+    encode_jpeg,
+    fit_within,
+)
+
+PREVIEW_JPEG_QUALITY = 92  # the stored clean copy is re-encoded once more after drawing
+THUMBNAIL_JPEG_QUALITY = 80
+
+
+class InputError(ValueError):
+    """A problem with the user's input; its message is shown to the user as is."""
+
+
+@dataclass(frozen=True)
+class ResultView:
+    """Everything the page shows for one result, at one filter setting."""
+
+    annotated_jpeg: bytes  # display-size image with polygons drawn
+    rows: list[list[Any]]  # [line number (1-based), text, confidence] of the shown lines
+    text: str  # full text of the shown lines, one per line
+    record: dict[str, Any]  # JSON-able result; polygons in ORIGINAL coordinates
+    display_polygons: list[np.ndarray]  # the drawn polygons, in display coordinates
+    summary: str  # one Markdown paragraph: counts, sizes, device, timings
+
+
+def file_label(source: str | os.PathLike[str] | bytes) -> str:
+    if isinstance(source, (bytes, bytearray)):
+        return "image"
+    return os.path.basename(os.fspath(source)) or "image"
+
+
+def run_ocr(
+    engine: OcrEngine,
+    decode: Callable[[Any], Any],
+    source: str | os.PathLike[str] | bytes,
+    options: Mapping[str, Any],
+    config: AppConfig,
+    name: str | None = None,
+) -> OcrResult:
+    """Decode one image, run the engine once, and keep only display-size data."""
+    started = time.perf_counter()
+    decoded = decode(source)  # raises ImageRejected (a ValueError) with a user-facing message
+    try:
+        predictions = engine.predict(decoded.rgb, **dict(options))
+    except ValueError as error:
+        raise InputError(f"OCR could not process this image: {error}") from error
+    return make_result(
+        decoded.rgb,
+        predictions,
+        name=name or file_label(source),
+        note=decoded.note,
+        options=options,
+        config=config,
+        started=started,
+    )
+
+
+def make_result(
+    rgb: np.ndarray,
+    predictions: Any,
+    name: str,
+    note: str | None,
+    options: Mapping[str, Any],
+    config: AppConfig,
+    started: float | None = None,
+) -> OcrResult:
+    """Build the stored result; `rgb` (full size) is read, never kept or modified."""
+    transform = display_transform(rgb.shape[:2], config.max_display_size)
+    display_rgb = downscale(rgb, transform)
+    thumbnail = fit_within(display_rgb, config.thumbnail_size)
+    return OcrResult(
+        name=name,
+        preview_jpeg=encode_jpeg(display_rgb, PREVIEW_JPEG_QUALITY),
+        thumbnail_jpeg=encode_jpeg(thumbnail, THUMBNAIL_JPEG_QUALITY),
+        transform=transform,
+        predictions=predictions,
+        note=note,
+        options=tuple(sorted(options.items())),
+        elapsed_s=0.0 if started is None else time.perf_counter() - started,
+    )
+
+
+def shown_lines(result: OcrResult, min_confidence: float) -> list[int]:
+    """Positions (0-based) of the lines whose confidence is at least `min_confidence`."""
+    return [i for i, confidence in enumerate(result.predictions.confidences) if confidence >= min_confidence]
+
+
+def result_record(result: OcrResult, min_confidence: float = 0.0) -> dict[str, Any]:
+    """The JSON result: what the user sees, polygons in the ORIGINAL image's pixels."""
+    full = result.predictions.to_dict()
+    keep = shown_lines(result, min_confidence)
+    lines = [dict(full["lines"][i], line=i + 1) for i in keep]
+    return {
+        "file": result.name,
+        "image_size": full["image_size"],
+        "device": full["device"],
+        "timings": full["timings"],
+        "note": result.note,
+        "min_confidence": float(min_confidence),
+        "lines_total": len(result.predictions),
+        "lines": lines,
+    }
+
+
+def render_view(
+    result: OcrResult,
+    min_confidence: float = 0.0,
+    show_text: bool = False,
+    highlight_line: int | None = None,
+    jpeg_quality: int = 85,
+) -> ResultView:
+    """Draw the result's shown lines on its display copy. Never calls the engine.
+
+    `highlight_line` is a 1-based line number (as in the table); ignored when not shown.
+    """
+    keep = shown_lines(result, min_confidence)
+    predictions = result.predictions
+    display_polygons = [result.transform.to_display(predictions.polygons[i]) for i in keep]
+    highlight = keep.index(highlight_line - 1) if highlight_line and (highlight_line - 1) in keep else None
+    annotated = draw_annotations(
+        decode_jpeg(result.preview_jpeg),
+        display_polygons,
+        labels=[str(i + 1) for i in keep],
+        texts=[predictions.texts[i] for i in keep] if show_text else None,
+        highlight=highlight,
+    )
+    rows = [[i + 1, predictions.texts[i], round(float(predictions.confidences[i]), 3)] for i in keep]
+    return ResultView(
+        annotated_jpeg=encode_jpeg(annotated, jpeg_quality),
+        rows=rows,
+        text="\n".join(predictions.texts[i] for i in keep),
+        record=result_record(result, min_confidence),
+        display_polygons=display_polygons,
+        summary=summarize(result, len(keep), min_confidence),
+    )
+
+
+def summarize(result: OcrResult, shown: int, min_confidence: float) -> str:
+    predictions = result.predictions
+    total = len(predictions)
+    (height, width), (display_height, display_width) = result.transform.original_size, result.transform.display_size
+    if total == 0:
+        head = f"**No text found** in `{result.name}`"
+    elif shown == total:
+        head = f"**{total} line{'s' if total != 1 else ''}** found in `{result.name}`"
+    else:
+        head = f"**{shown} of {total} lines** shown (confidence ≥ {min_confidence:.2f}) in `{result.name}`"
+    size = f"{width}×{height} px"
+    if not result.transform.is_identity:
+        size += f" (shown at {display_width}×{display_height})"
+    stages = " · ".join(f"{stage} {seconds:.2f} s" for stage, seconds in predictions.timings.items())
+    parts = [head, size, f"device `{predictions.device}`", f"total {result.elapsed_s:.2f} s"]
+    if stages:
+        parts.append(stages)
+    text = " · ".join(parts)
+    if result.note:
+        text += f"\n\nℹ️ {result.note}"
+    return text
+
+
+@dataclass(frozen=True)
+class SingleOutcome:
+    view: ResultView
+    result: OcrResult
+    history: History
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    view: ResultView | None  # of the last image read; None when no image could be read
+    last: OcrResult | None
+    history: History
+    summary_rows: list[list[Any]]  # [file, lines, seconds, status] per input file
+    records: list[dict[str, Any]]  # JSON record per file ({"file", "error"} for refused files)
+
+    @property
+    def succeeded(self) -> int:
+        return sum(row[3] == "ok" for row in self.summary_rows)
+
+
+def single_request(
+    engine: OcrEngine,
+    decode: Callable[[Any], Any],
+    source: str | os.PathLike[str] | None,
+    options: Mapping[str, Any],
+    history: History,
+    config: AppConfig,
+    min_confidence: float = 0.0,
+    show_text: bool = False,
+) -> SingleOutcome:
+    """One image: run, add to history (new tuple), render."""
+    if not source:
+        raise InputError("Please upload, paste or photograph an image first (or click an example).")
+    result = run_ocr(engine, decode, source, options, config)
+    new_history = push(history or (), result, config.max_results_in_memory)
+    view = render_view(result, min_confidence, show_text, None, config.display_jpeg_quality)
+    return SingleOutcome(view=view, result=result, history=new_history)
+
+
+def batch_request(
+    engine: OcrEngine,
+    decode: Callable[[Any], Any],
+    sources: Sequence[str | os.PathLike[str]] | None,
+    options: Mapping[str, Any],
+    history: History,
+    config: AppConfig,
+    min_confidence: float = 0.0,
+    show_text: bool = False,
+    refused: tuple[type[BaseException], ...] = (ValueError,),
+) -> BatchOutcome:
+    """Several images in one request, one after the other through the same path as
+    `single_request`. A refused file (`refused` exceptions) is reported and skipped."""
+    if not sources:
+        raise InputError("Please add one or more image files first.")
+    if len(sources) > config.max_batch_files:
+        raise InputError(
+            f"{len(sources)} files selected; a batch takes at most {config.max_batch_files}. Please split it."
+        )
+    new_history = history or ()
+    rows: list[list[Any]] = []
+    records: list[dict[str, Any]] = []
+    last: OcrResult | None = None
+    for source in sources:
+        name = file_label(source)
+        try:
+            result = run_ocr(engine, decode, source, options, config)
+        except refused as error:
+            rows.append([name, 0, 0.0, f"skipped: {error}"])
+            records.append({"file": name, "error": str(error)})
+            continue
+        new_history = push(new_history, result, config.max_results_in_memory)
+        last = result
+        rows.append([name, len(result.predictions), round(result.elapsed_s, 2), "ok"])
+        records.append(result_record(result, min_confidence))
+    view = None if last is None else render_view(last, min_confidence, show_text, None, config.display_jpeg_quality)
+    return BatchOutcome(view=view, last=last, history=new_history, summary_rows=rows, records=records)
+
+
+def record_json(record: Any) -> bytes:
+    return json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def api_result(engine: OcrEngine, decode: Callable[[Any], Any], source: Any, config: AppConfig) -> dict[str, Any]:
+    """The `ocr` API endpoint: all lines, default options, no history."""
+    if not source:
+        raise InputError("No image was sent.")
+    result = run_ocr(engine, decode, source, {}, config)
+    return result_record(result)

@@ -1,0 +1,165 @@
+"""Pure drawing helpers: downscale for display, scale polygons, draw them. No Gradio, no torch.
+
+Coordinates: x to the right, y down, in pixels with the pixel-edge convention (the image
+spans [0, width] x [0, height]), the same convention Pillow's resize uses. Scaling a polygon
+by (display_width / width, display_height / height) therefore lands it exactly on the
+resized pixels; `DisplayTransform.to_original` is its exact inverse.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+BOX_COLOR = (0, 132, 255)  # vivid blue: distinct from black text and most paper colours
+HIGHLIGHT_COLOR = (255, 96, 0)  # orange: the line selected in the table
+LABEL_TEXT_COLOR = (255, 255, 255)
+
+
+@dataclass(frozen=True)
+class DisplayTransform:
+    """Maps the original image's pixel coordinates to the display copy's, and back."""
+
+    original_size: tuple[int, int]  # (height, width)
+    display_size: tuple[int, int]  # (height, width)
+
+    def __post_init__(self) -> None:
+        if min(self.original_size) < 1 or min(self.display_size) < 1:
+            raise ValueError(f"sizes must be positive, got {self.original_size} -> {self.display_size}")
+
+    @property
+    def scale_xy(self) -> np.ndarray:
+        """(scale_x, scale_y): display pixels per original pixel along each axis."""
+        (height, width), (display_height, display_width) = self.original_size, self.display_size
+        return np.array([display_width / width, display_height / height], dtype=np.float64)
+
+    @property
+    def is_identity(self) -> bool:
+        return self.original_size == self.display_size
+
+    def to_display(self, polygon: np.ndarray) -> np.ndarray:
+        return _as_points(polygon) * self.scale_xy
+
+    def to_original(self, polygon: np.ndarray) -> np.ndarray:
+        return _as_points(polygon) / self.scale_xy
+
+
+def _as_points(polygon: np.ndarray) -> np.ndarray:
+    points = np.asarray(polygon, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"a polygon must be a (K, 2) array, got shape {points.shape}")
+    return points
+
+
+def display_transform(original_size: tuple[int, int], max_display_size: int) -> DisplayTransform:
+    """The transform to a copy whose longer side is at most `max_display_size` (never upscaled)."""
+    height, width = original_size
+    if height < 1 or width < 1:
+        raise ValueError(f"image size must be positive, got {original_size}")
+    if max_display_size < 1:
+        raise ValueError(f"max_display_size must be positive, got {max_display_size}")
+    scale = min(1.0, max_display_size / max(height, width))
+    display = (max(1, round(height * scale)), max(1, round(width * scale)))
+    return DisplayTransform(original_size=(height, width), display_size=display)
+
+
+def downscale(rgb: np.ndarray, transform: DisplayTransform) -> np.ndarray:
+    """A NEW uint8 array of `transform.display_size`; the input is never modified."""
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"expected an HxWx3 uint8 image, got shape {rgb.shape} dtype {rgb.dtype}")
+    if tuple(rgb.shape[:2]) != transform.original_size:
+        raise ValueError(f"image is {rgb.shape[:2]}, transform expects {transform.original_size}")
+    if transform.is_identity:
+        return rgb.copy()
+    display_height, display_width = transform.display_size
+    resized = Image.fromarray(rgb).resize(
+        (display_width, display_height), Image.Resampling.LANCZOS, reducing_gap=3.0
+    )
+    return np.asarray(resized, dtype=np.uint8).copy()
+
+
+def fit_within(rgb: np.ndarray, max_side: int) -> np.ndarray:
+    """A downscaled copy with the longer side at most `max_side` (e.g. a thumbnail)."""
+    return downscale(rgb, display_transform(rgb.shape[:2], max_side))
+
+
+@lru_cache(maxsize=32)
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def draw_annotations(
+    display_rgb: np.ndarray,
+    display_polygons: Sequence[np.ndarray],
+    labels: Sequence[str],
+    texts: Sequence[str] | None = None,
+    highlight: int | None = None,
+) -> Image.Image:
+    """Draw polygons (already in display coordinates) on a copy of `display_rgb`.
+
+    Each polygon gets a small numbered tag (`labels`, e.g. the table's line numbers); with
+    `texts`, the recognized text is drawn above its box. `highlight` is a position in
+    `display_polygons` drawn in another colour with a stronger fill.
+    """
+    if len(labels) != len(display_polygons) or (texts is not None and len(texts) != len(display_polygons)):
+        raise ValueError("display_polygons, labels and texts must have the same length")
+    base = Image.fromarray(display_rgb).convert("RGBA")
+    overlay = Image.new("RGBA", base.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    longer_side = max(base.size)
+    line_width = max(2, round(longer_side / 700))
+    tag_font = _font(max(11, round(longer_side / 110)))
+
+    order = [i for i in range(len(display_polygons)) if i != highlight]
+    if highlight is not None and 0 <= highlight < len(display_polygons):
+        order.append(highlight)  # drawn last, on top
+    for position in order:
+        points = [tuple(point) for point in np.asarray(display_polygons[position], dtype=np.float64)]
+        selected = position == highlight
+        color = HIGHLIGHT_COLOR if selected else BOX_COLOR
+        draw.polygon(points, fill=color + ((90,) if selected else (28,)))
+        draw.line(points + [points[0]], fill=color + (255,), width=line_width * (2 if selected else 1))
+        x_left = min(p[0] for p in points)
+        y_top = min(p[1] for p in points)
+        _draw_tag(draw, (x_left, y_top), labels[position], tag_font, color, above=False)
+        if texts is not None and texts[position]:
+            box_height = max(p[1] for p in points) - y_top
+            text_font = _font(int(np.clip(box_height * 0.7, 10, 48)))
+            _draw_tag(draw, (x_left, y_top), texts[position], text_font, color, above=True)
+    return Image.alpha_composite(base, overlay).convert("RGB")
+
+
+def _draw_tag(
+    draw: ImageDraw.ImageDraw,
+    anchor: tuple[float, float],
+    text: str,
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+    color: tuple[int, int, int],
+    above: bool,
+) -> None:
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    pad = 2
+    width, height = right - left + 2 * pad, bottom - top + 2 * pad
+    x = anchor[0]
+    y = anchor[1] - height if above else anchor[1]
+    if above and y < 0:
+        y = 0
+    draw.rectangle((x, y, x + width, y + height), fill=color + (215,))
+    draw.text((x + pad - left, y + pad - top), text, font=font, fill=LABEL_TEXT_COLOR + (255,))
+
+
+def encode_jpeg(image: Image.Image | np.ndarray, quality: int) -> bytes:
+    picture = Image.fromarray(image) if isinstance(image, np.ndarray) else image
+    with io.BytesIO() as buffer:
+        picture.convert("RGB").save(buffer, format="JPEG", quality=quality, optimize=True)
+        return buffer.getvalue()
+
+
+def decode_jpeg(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as picture:
+        return np.asarray(picture.convert("RGB"), dtype=np.uint8).copy()
