@@ -1,0 +1,30 @@
+"""OCR demo entry point (also the Hugging Face Spaces `app_file`).
+
+    python app.py                 # local: http://127.0.0.1:7860
+    python app.py --share         # plus a public *.gradio.live link
+    python app.py --help          # every flag; each one also has an environment variable
+
+The OCR engine is loaded when this module is imported, before the first request.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from demo import build_demo
+from demo.config import AppConfig, apply_process_settings, launch_kwargs, load_config
+
+# Flags only when run as a script; imported (Spaces, `gradio app.py`, tests) it reads the environment.
+CONFIG: AppConfig = load_config(sys.argv[1:] if __name__ == "__main__" else ())
+apply_process_settings(CONFIG)
+demo = build_demo(config=CONFIG)
+
+
+def main(config: AppConfig = CONFIG) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    demo.launch(**launch_kwargs(config))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+import pytest
+
+from demo.config import AppConfig, MEMORY_PRESETS, launch_kwargs, load_config, queue_kwargs
+
+
+def test_defaults_match_the_documented_normal_preset():
+    config = load_config((), env={})
+    assert (config.max_results_in_memory, config.max_display_size) == MEMORY_PRESETS["normal"] == (10, 2048)
+    assert config.concurrency_limit == 1 and config.share is False and config.host == "127.0.0.1"
+
+
+@pytest.mark.parametrize("preset, expected", [("low", (5, 1024)), ("normal", (10, 2048)), ("high", (20, 4096))])
+def test_memory_presets_from_flag_and_env(preset, expected):
+    from_flag = load_config(["--preset", preset], env={})
+    from_env = load_config((), env={"OCR_MEMORY_PRESET": preset})
+    assert (from_flag.max_results_in_memory, from_flag.max_display_size) == expected
+    assert (from_env.max_results_in_memory, from_env.max_display_size) == expected
+
+
+def test_env_overrides_defaults_and_flags_override_env():
+    env = {
+        "MAX_RESULTS_IN_MEMORY": "7",
+        "MAX_DISPLAY_SIZE": "1500",
+        "OCR_DEVICE": "cpu",
+        "OCR_HOST": "0.0.0.0",
+        "OCR_PORT": "9000",
+        "OCR_SHARE": "true",
+        "OCR_QUEUE_MAX_SIZE": "4",
+        "OCR_MAX_FILE_SIZE": "5mb",
+    }
+    config = load_config((), env=env)
+    assert config.max_results_in_memory == 7 and config.max_display_size == 1500
+    assert (config.device, config.host, config.port, config.share) == ("cpu", "0.0.0.0", 9000, True)
+    assert config.queue_max_size == 4 and config.max_file_size == "5mb"
+    flagged = load_config(["--max-results", "3", "--port", "9100", "--max-file-size", "2mb", "--preset", "high"], env=env)
+    assert flagged.max_results_in_memory == 3  # explicit flag beats preset and env
+    assert flagged.max_display_size == 1500  # env beats preset
+    assert flagged.port == 9100 and flagged.max_file_size == "2mb"
+
+
+def test_gradio_env_vars_are_fallbacks_for_host_and_port():
+    config = load_config((), env={"GRADIO_SERVER_NAME": "0.0.0.0", "GRADIO_SERVER_PORT": "7861"})
+    assert (config.host, config.port) == ("0.0.0.0", 7861)
+    assert load_config((), env={"GRADIO_SERVER_PORT": "7861", "OCR_PORT": "7862"}).port == 7862
+
+
+def test_share_flag_and_launch_kwargs():
+    config = load_config(["--share", "--host", "127.0.0.1", "--port", "7999"], env={})
+    kwargs = launch_kwargs(config)
+    assert kwargs["share"] is True
+    assert (kwargs["server_name"], kwargs["server_port"]) == ("127.0.0.1", 7999)
+    assert kwargs["max_file_size"] == config.max_file_size
+    assert kwargs["show_error"] is False
+    assert "auth" not in kwargs
+    assert launch_kwargs(load_config(["--auth", "ana:secret"], env={}))["auth"] == ("ana", "secret")
+
+
+def test_queue_kwargs_bound_the_queue():
+    assert queue_kwargs(AppConfig(queue_max_size=8, concurrency_limit=2)) == {
+        "max_size": 8,
+        "default_concurrency_limit": 2,
+    }
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"MAX_RESULTS_IN_MEMORY": "0"}, "max_results_in_memory"),
+        ({"MAX_DISPLAY_SIZE": "10"}, "max_display_size"),
+        ({"OCR_SHARE": "maybe"}, "OCR_SHARE"),
+        ({"OCR_PORT": "eighty"}, "OCR_PORT"),
+        ({"OCR_MEMORY_PRESET": "huge"}, "preset"),
+        ({"OCR_AUTH": "nopassword"}, "user:password"),
+    ],
+)
+def test_bad_settings_fail_fast_with_a_clear_message(env, message):
+    with pytest.raises(ValueError, match=message):
+        load_config((), env=env)

@@ -1,0 +1,116 @@
+import json
+
+import numpy as np
+import pytest
+
+from conftest import ASSETS_DIR
+from demo import handlers
+from demo.config import AppConfig
+from demo.decode import decode_image
+from demo.engine import model_options
+from demo.render import decode_jpeg
+
+LARGE = ASSETS_DIR / "large_scan.jpg"  # 3565 x 4600: downscaled for display
+CONFIG = AppConfig(max_display_size=1024, max_results_in_memory=3, max_batch_files=4)
+
+
+def test_single_request_keeps_original_coordinates_in_json_and_scales_the_drawn_ones(fake_engine):
+    outcome = handlers.single_request(fake_engine, decode_image, LARGE, {}, (), CONFIG)
+    predictions = outcome.result.predictions
+    assert predictions.image_size == (4600, 3565)
+    preview = decode_jpeg(outcome.result.preview_jpeg)
+    assert preview.shape[:2] == outcome.result.transform.display_size == (1024, 794)
+    lines = outcome.view.record["lines"]
+    assert [line["text"] for line in lines] == ["HELLO", "WORLD"]
+    for line, polygon in zip(lines, predictions.polygons):
+        np.testing.assert_allclose(line["polygon"], polygon, atol=0.005)
+    scale = np.array([794 / 3565, 1024 / 4600])
+    for drawn, polygon in zip(outcome.view.display_polygons, predictions.polygons):
+        np.testing.assert_array_equal(drawn, polygon.astype(np.float64) * scale)
+    assert outcome.view.rows == [[1, "HELLO", 0.95], [2, "WORLD", 0.6]]
+    assert outcome.view.text == "HELLO\nWORLD"
+    assert "3565×4600 px (shown at 794×1024)" in outcome.view.summary
+    annotated = decode_jpeg(outcome.view.annotated_jpeg)
+    assert annotated.shape == preview.shape
+
+
+def test_single_and_batch_paths_draw_identical_polygons_that_map_back_exactly(fake_engine):
+    single = handlers.single_request(fake_engine, decode_image, LARGE, {}, (), CONFIG)
+    batch = handlers.batch_request(fake_engine, decode_image, [ASSETS_DIR / "receipt.jpg", LARGE], {}, (), CONFIG)
+    assert batch.last is not None and batch.view is not None and batch.last.name == "large_scan.jpg"
+    assert len(single.view.display_polygons) == len(batch.view.display_polygons) == 2
+    for from_single, from_batch, original in zip(
+        single.view.display_polygons, batch.view.display_polygons, single.result.predictions.polygons
+    ):
+        np.testing.assert_array_equal(from_single, from_batch)
+        back_single = single.result.transform.to_original(from_single)
+        back_batch = batch.last.transform.to_original(from_batch)
+        assert np.abs(back_single - back_batch).max() == 0.0
+        assert np.abs(back_single - original).max() < 0.0005  # 0.000 px at 3 decimals
+    assert batch.records[1] == single.view.record
+    assert single.view.annotated_jpeg == batch.view.annotated_jpeg
+
+
+def test_confidence_filter_and_highlight_re_render_without_running_the_model(fake_engine):
+    outcome = handlers.single_request(fake_engine, decode_image, ASSETS_DIR / "receipt.jpg", {}, (), CONFIG)
+    calls = len(fake_engine.calls)
+    filtered = handlers.render_view(outcome.result, min_confidence=0.9)
+    assert len(fake_engine.calls) == calls
+    assert filtered.rows == [[1, "HELLO", 0.95]]
+    assert [line["text"] for line in filtered.record["lines"]] == ["HELLO"]
+    assert filtered.record["lines_total"] == 2 and filtered.record["min_confidence"] == 0.9
+    assert "1 of 2 lines" in filtered.summary
+    highlighted = handlers.render_view(outcome.result, highlight_line=2)
+    plain = handlers.render_view(outcome.result)
+    assert highlighted.annotated_jpeg != plain.annotated_jpeg
+    assert handlers.render_view(outcome.result, min_confidence=0.9, highlight_line=2).annotated_jpeg == filtered.annotated_jpeg
+
+
+def test_history_is_a_new_bounded_tuple_each_time(fake_engine):
+    history = ()
+    seen = []
+    for _ in range(5):
+        outcome = handlers.single_request(fake_engine, decode_image, ASSETS_DIR / "receipt.jpg", {}, history, CONFIG)
+        seen.append(history)
+        history = outcome.history
+    assert len(history) == CONFIG.max_results_in_memory
+    assert [len(h) for h in seen] == [0, 1, 2, 3, 3]
+
+
+def test_model_options_reach_the_engine(fake_engine):
+    handlers.single_request(fake_engine, decode_image, ASSETS_DIR / "receipt.jpg", model_options("off", 960), (), CONFIG)
+    assert fake_engine.calls[-1]["options"] == {"orientation": "off", "det_max_side": 960}
+    with pytest.raises(ValueError, match="orientation"):
+        model_options("sideways", 960)
+
+
+def test_missing_input_and_oversized_batch_are_user_errors(fake_engine):
+    with pytest.raises(handlers.InputError, match="upload"):
+        handlers.single_request(fake_engine, decode_image, None, {}, (), CONFIG)
+    with pytest.raises(handlers.InputError, match="at most 4"):
+        handlers.batch_request(fake_engine, decode_image, [LARGE] * 5, {}, (), CONFIG)
+    with pytest.raises(handlers.InputError, match="No image"):
+        handlers.api_result(fake_engine, decode_image, None, CONFIG)
+    assert fake_engine.calls == []
+
+
+def test_a_bad_file_in_a_batch_is_reported_and_the_rest_still_run(fake_engine, tmp_path):
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    outcome = handlers.batch_request(fake_engine, decode_image, [empty, ASSETS_DIR / "receipt.jpg"], {}, (), CONFIG)
+    assert outcome.summary_rows[0][0] == "empty.png" and outcome.summary_rows[0][3].startswith("skipped: ")
+    assert outcome.summary_rows[1][3] == "ok" and outcome.succeeded == 1
+    assert "error" in outcome.records[0] and outcome.records[1]["file"] == "receipt.jpg"
+    assert len(outcome.history) == 1
+    json.loads(handlers.record_json(outcome.records))
+
+
+def test_engine_input_errors_become_user_errors():
+    class Refusing:
+        device = "cpu"
+
+        def predict(self, image, **options):
+            raise ValueError("image is too small to read")
+
+    with pytest.raises(handlers.InputError, match="too small"):
+        handlers.single_request(Refusing(), decode_image, ASSETS_DIR / "receipt.jpg", {}, (), CONFIG)

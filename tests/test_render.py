@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+
+from demo.render import (
+    BOX_COLOR,
+    HIGHLIGHT_COLOR,
+    DisplayTransform,
+    decode_jpeg,
+    display_transform,
+    downscale,
+    draw_annotations,
+    encode_jpeg,
+)
+
+
+def test_large_image_is_capped_on_its_longer_side_and_keeps_its_aspect():
+    transform = display_transform((7000, 5000), 2048)
+    assert transform.display_size == (2048, 1463)
+    assert not transform.is_identity
+
+
+def test_small_image_is_never_upscaled():
+    transform = display_transform((300, 500), 2048)
+    assert transform.display_size == (300, 500) and transform.is_identity
+    np.testing.assert_array_equal(transform.scale_xy, [1.0, 1.0])
+
+
+def test_polygon_scaling_uses_the_exact_per_axis_factors_of_the_resize():
+    transform = display_transform((4600, 3565), 2048)
+    display_height, display_width = transform.display_size
+    polygon = np.array([[10.5, 20.25], [3565.0, 0.0], [3565.0, 4600.0], [0.0, 4600.0]], dtype=np.float32)
+    scaled = transform.to_display(polygon)
+    expected = polygon.astype(np.float64) * np.array([display_width / 3565, display_height / 4600])
+    np.testing.assert_array_equal(scaled, expected)
+    # the image corners land exactly on the display image's corners
+    np.testing.assert_array_equal(scaled[2], [display_width, display_height])
+    np.testing.assert_allclose(transform.to_original(scaled), polygon, rtol=0, atol=1e-9)
+
+
+def test_bad_polygon_shape_fails_fast():
+    with pytest.raises(ValueError, match=r"\(K, 2\)"):
+        DisplayTransform((10, 10), (5, 5)).to_display(np.zeros((4, 3)))
+
+
+def test_downscale_returns_a_new_array_of_display_size_and_leaves_the_input_alone():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (900, 1500, 3), dtype=np.uint8)
+    before = image.copy()
+    transform = display_transform(image.shape[:2], 600)
+    small = downscale(image, transform)
+    assert small.shape == (360, 600, 3) and small.dtype == np.uint8
+    np.testing.assert_array_equal(image, before)
+    same = downscale(image, display_transform(image.shape[:2], 4000))
+    assert same is not image and not np.shares_memory(same, image)
+    np.testing.assert_array_equal(same, image)
+
+
+def test_downscale_rejects_wrong_inputs():
+    with pytest.raises(ValueError, match="HxWx3 uint8"):
+        downscale(np.zeros((10, 10), np.uint8), display_transform((10, 10), 5))
+    with pytest.raises(ValueError, match="transform expects"):
+        downscale(np.zeros((10, 12, 3), np.uint8), display_transform((10, 10), 5))
+
+
+def test_drawing_marks_the_polygon_outline_and_never_touches_the_input():
+    image = np.full((200, 300, 3), 255, dtype=np.uint8)
+    before = image.copy()
+    polygon = np.array([[50, 60], [250, 60], [250, 140], [50, 140]], dtype=np.float64)
+    drawn = np.asarray(draw_annotations(image, [polygon], labels=["1"]))
+    np.testing.assert_array_equal(image, before)
+    assert drawn.shape == image.shape
+    assert tuple(drawn[100, 250]) == BOX_COLOR  # right edge, mid-height: the outline colour
+    assert tuple(drawn[10, 10]) == (255, 255, 255)  # far from the box: untouched
+    inside = drawn[100, 150].astype(int)
+    assert (inside < 255).any() and (inside > 200).all()  # light tint inside, text stays readable
+
+
+def test_highlighted_polygon_is_drawn_in_the_highlight_colour():
+    image = np.full((200, 300, 3), 255, dtype=np.uint8)
+    first = np.array([[20, 20], [120, 20], [120, 60], [20, 60]], dtype=np.float64)
+    second = np.array([[20, 120], [280, 120], [280, 180], [20, 180]], dtype=np.float64)
+    drawn = np.asarray(draw_annotations(image, [first, second], labels=["1", "2"], highlight=1))
+    assert tuple(drawn[150, 280]) == HIGHLIGHT_COLOR
+    assert tuple(drawn[40, 120]) == BOX_COLOR
+
+
+def test_text_labels_are_optional_and_lengths_must_match():
+    image = np.full((120, 200, 3), 255, dtype=np.uint8)
+    polygon = np.array([[20, 60], [180, 60], [180, 100], [20, 100]], dtype=np.float64)
+    plain = np.asarray(draw_annotations(image, [polygon], labels=["1"]))
+    with_text = np.asarray(draw_annotations(image, [polygon], labels=["1"], texts=["HELLO"]))
+    assert (plain[40:60, 60:180] == 255).all()  # above the box: nothing without texts
+    assert (with_text[40:60, 20:80] != 255).any()  # the text tag sits above the box
+    with pytest.raises(ValueError, match="same length"):
+        draw_annotations(image, [polygon], labels=[])
+
+
+def test_jpeg_round_trip_keeps_size_and_is_compact():
+    gradient = np.tile(np.linspace(0, 255, 640, dtype=np.uint8)[None, :, None], (480, 1, 3))
+    data = encode_jpeg(gradient, 85)
+    assert data[:2] == b"\xff\xd8"
+    assert len(data) < gradient.nbytes / 20
+    back = decode_jpeg(data)
+    assert back.shape == gradient.shape
+    assert np.abs(back.astype(int) - gradient.astype(int)).max() < 12
