@@ -162,6 +162,7 @@ def render_view(
 
 
 def summarize(result: OcrResult, shown: int, min_confidence: float) -> str:
+    """Markdown: what was found, image size, device and time; stage timings on a second line."""
     predictions = result.predictions
     total = len(predictions)
     (height, width), (display_height, display_width) = result.transform.original_size, result.transform.display_size
@@ -174,11 +175,14 @@ def summarize(result: OcrResult, shown: int, min_confidence: float) -> str:
     size = f"{width}×{height} px"
     if not result.transform.is_identity:
         size += f" (shown at {display_width}×{display_height})"
-    stages = " · ".join(f"{stage} {seconds:.2f} s" for stage, seconds in predictions.timings.items())
-    parts = [head, size, f"device `{predictions.device}`", f"total {result.elapsed_s:.2f} s"]
+    text = " · ".join([head, size, f"device `{predictions.device}`", f"{result.elapsed_s:.2f} s"])
+    stages = [
+        f"{stage.replace('_', ' ')} {seconds:.2f} s"
+        for stage, seconds in predictions.timings.items()
+        if stage != "total" and seconds >= 0.005
+    ]
     if stages:
-        parts.append(stages)
-    text = " · ".join(parts)
+        text += "  \nTime per stage: " + " · ".join(stages)
     if result.note:
         text += f"\n\nℹ️ {result.note}"
     return text

@@ -90,7 +90,11 @@ def fit_within(rgb: np.ndarray, max_side: int) -> np.ndarray:
 
 @lru_cache(maxsize=32)
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+    """DejaVu Sans when installed (wide Unicode coverage), else Pillow's bundled font."""
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size=size)
 
 
 def draw_annotations(
@@ -113,7 +117,7 @@ def draw_annotations(
     draw = ImageDraw.Draw(overlay)
     longer_side = max(base.size)
     line_width = max(2, round(longer_side / 700))
-    tag_font = _font(max(11, round(longer_side / 110)))
+    tag_font = _font(max(14, round(longer_side / 55)))
 
     order = [i for i in range(len(display_polygons)) if i != highlight]
     if highlight is not None and 0 <= highlight < len(display_polygons):
@@ -126,11 +130,11 @@ def draw_annotations(
         draw.line(points + [points[0]], fill=color + (255,), width=line_width * (2 if selected else 1))
         x_left = min(p[0] for p in points)
         y_top = min(p[1] for p in points)
-        _draw_tag(draw, (x_left, y_top), labels[position], tag_font, color, above=False)
+        _draw_tag(draw, (x_left, y_top), labels[position], tag_font, color, placement="left")
         if texts is not None and texts[position]:
             box_height = max(p[1] for p in points) - y_top
             text_font = _font(int(np.clip(box_height * 0.7, 10, 48)))
-            _draw_tag(draw, (x_left, y_top), texts[position], text_font, color, above=True)
+            _draw_tag(draw, (x_left, y_top), texts[position], text_font, color, placement="above")
     return Image.alpha_composite(base, overlay).convert("RGB")
 
 
@@ -140,15 +144,17 @@ def _draw_tag(
     text: str,
     font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
     color: tuple[int, int, int],
-    above: bool,
+    placement: str,
 ) -> None:
+    """A filled label at a box's top-left corner: outside on the left ("left", so the first
+    characters stay visible; above when there is no room) or just above the box ("above")."""
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
     pad = 2
     width, height = right - left + 2 * pad, bottom - top + 2 * pad
-    x = anchor[0]
-    y = anchor[1] - height if above else anchor[1]
-    if above and y < 0:
-        y = 0
+    if placement == "left" and anchor[0] - width - 1 >= 0:
+        x, y = anchor[0] - width - 1, anchor[1]
+    else:
+        x, y = anchor[0], max(0.0, anchor[1] - height)
     draw.rectangle((x, y, x + width, y + height), fill=color + (215,))
     draw.text((x + pad - left, y + pad - top), text, font=font, fill=LABEL_TEXT_COLOR + (255,))
 

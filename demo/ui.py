@@ -121,7 +121,6 @@ def build_demo(
                 if example_files:
                     gr.Examples(
                         examples=[[str(path)] for path, _ in example_files],
-                        example_labels=[label for _, label in example_files],
                         inputs=[image_input],
                         label="Examples: click one, then Run OCR",
                         cache_examples=False,
@@ -177,8 +176,9 @@ def build_demo(
                 )
         history_gallery = gr.Gallery(
             label=f"History: last {config.max_results_in_memory} results of this session (click one to show it again)",
-            columns=8,
-            height=200,
+            columns=10,
+            fit_columns=False,
+            height=170,
             allow_preview=False,
             object_fit="contain",
             interactive=False,

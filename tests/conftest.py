@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +60,47 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+class AppServer:
+    """`python app.py` in a subprocess on a free loopback port, with its own temp dir."""
+
+    def __init__(self, temp_dir: Path, extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.temp_dir = temp_dir
+        self.log_path = temp_dir / "server.log"
+        self.extra_args = extra_args
+        self.env = env or {}
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "AppServer":
+        env = dict(os.environ, OCR_TEMP_DIR=str(self.temp_dir / "gradio"), GRADIO_ANALYTICS_ENABLED="False", **self.env)
+        command = [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(self.port), *self.extra_args]
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"app.py exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(self.url, timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.5)
+        self.__exit__(None, None, None)
+        raise RuntimeError(f"app.py did not answer on {self.url} within 240 s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+        self._log.close()

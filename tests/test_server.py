@@ -1,0 +1,73 @@
+"""The real app (`python app.py`, real OCR model) driven over HTTP with gradio_client."""
+
+import numpy as np
+import psutil
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from conftest import ASSETS_DIR, AppServer
+
+DISPLAY_CAP = 800  # smaller than the receipt's 1060 px height, so /run must downscale it
+RECEIPT_WORDS = {"CORNER", "CAFE", "Cappuccino", "TOTAL", "16.42", "THANK", "YOU"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with AppServer(tmp_path_factory.mktemp("server"), extra_args=("--max-display-size", str(DISPLAY_CAP))) as app:
+        yield app
+
+
+def new_client(server, tmp_path) -> Client:
+    return Client(server.url, verbose=False, download_files=str(tmp_path), analytics_enabled=False)
+
+
+def words(texts) -> set[str]:
+    return {word for text in texts for word in text.split()}
+
+
+def test_ocr_endpoint_returns_the_receipt_words_in_original_coordinates(server, tmp_path):
+    result = new_client(server, tmp_path).predict(handle_file(ASSETS_DIR / "receipt.jpg"), api_name="/ocr")
+    texts = [line["text"] for line in result["lines"]]
+    assert RECEIPT_WORDS <= words(texts), texts
+    assert result["image_size"] == {"height": 1060, "width": 620}
+    points = np.array([point for line in result["lines"] for point in line["polygon"]])
+    assert points[:, 0].min() >= 0 and points[:, 0].max() <= 620
+    assert points[:, 1].max() > DISPLAY_CAP  # lines below the display height keep original pixels
+
+
+def test_run_endpoint_serves_a_capped_jpeg_and_the_table(server, tmp_path):
+    client = new_client(server, tmp_path)
+    annotated, table, text, json_file, summary, gallery = client.predict(
+        handle_file(ASSETS_DIR / "receipt.jpg"), "auto", 1600, 0.0, False, api_name="/run"
+    )
+    with Image.open(annotated) as image:
+        assert image.format == "JPEG"
+        assert image.size == (468, 800)
+    row_texts = [row[1] for row in table["data"]]
+    assert RECEIPT_WORDS <= words(row_texts)
+    assert [row[0] for row in table["data"]] == list(range(1, len(row_texts) + 1))
+    assert text.splitlines() == row_texts
+    assert "620×1060 px (shown at 468×800)" in summary
+    assert len(gallery) == 1
+
+
+def test_missing_image_gives_a_short_user_message(server, tmp_path):
+    with pytest.raises(Exception, match="Please upload") as caught:
+        new_client(server, tmp_path).predict(None, "auto", 1600, 0.0, False, api_name="/run")
+    assert "Traceback" not in str(caught.value)
+
+
+def test_fifteen_requests_keep_history_at_the_cap_and_threads_flat(server, tmp_path):
+    with Image.open(ASSETS_DIR / "receipt.jpg") as receipt:
+        receipt.crop((0, 30, 620, 140)).save(tmp_path / "header.png")  # small: keeps the test fast
+    client = new_client(server, tmp_path)
+    process = psutil.Process(server.process.pid)
+    gallery_sizes, threads = [], []
+    for _ in range(15):
+        outputs = client.predict(handle_file(tmp_path / "header.png"), "off", 640, 0.0, False, api_name="/run")
+        gallery_sizes.append(len(outputs[5]))
+        threads.append(process.num_threads())
+        assert "CORNER CAFE" in outputs[2]
+    assert gallery_sizes == list(range(1, 11)) + [10] * 5
+    assert max(threads[3:]) <= threads[2], f"threads grew across requests: {threads}"
