@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from demo.security import server_app_kwargs
+
 # name -> (max_results_in_memory, max_display_size). Documented in the README.
 MEMORY_PRESETS: dict[str, tuple[int, int]] = {
     "low": (5, 1024),
@@ -212,6 +214,10 @@ def launch_kwargs(config: AppConfig) -> dict[str, Any]:
         "max_file_size": config.max_file_size,
         "show_error": config.show_error,
         "footer_links": ["api", "gradio"],
+        # Gradio serves /monitoring unless told not to; a public demo has no use for it.
+        "enable_monitoring": False,
+        # 403 for /gradio_api/file=http(s)://... (Gradio would fetch the URL for the caller).
+        "app_kwargs": server_app_kwargs(),
     }
     if config.auth:
         user, password = config.auth.split(":", 1)
