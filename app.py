@@ -13,7 +13,7 @@ import logging
 import sys
 
 from demo import build_demo
-from demo.config import AppConfig, apply_process_settings, launch_kwargs, load_config
+from demo.config import AppConfig, apply_process_settings, load_config
 
 # Flags only when run as a script; imported (Spaces, `gradio app.py`, tests) it reads the environment.
 CONFIG: AppConfig = load_config(sys.argv[1:] if __name__ == "__main__" else ())
@@ -21,9 +21,9 @@ apply_process_settings(CONFIG)
 demo = build_demo(config=CONFIG)
 
 
-def main(config: AppConfig = CONFIG) -> None:
+def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    demo.launch(**launch_kwargs(config))
+    demo.launch()  # host, port, share, upload limit, error policy, auth: launch_kwargs(CONFIG)
 
 
 if __name__ == "__main__":

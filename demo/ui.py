@@ -11,7 +11,7 @@ from typing import Any
 import gradio as gr
 
 from demo import handlers
-from demo.config import AppConfig, apply_process_settings, load_config, queue_kwargs
+from demo.config import AppConfig, apply_process_settings, launch_kwargs, load_config, queue_kwargs
 from demo.engine import DEFAULT_DETECTION_SIZE, ORIENTATION_CHOICES, OcrEngine, device_name, load_engine, model_options
 from demo.files import write_cache_file
 from demo.history import History, OcrResult, get
@@ -55,11 +55,24 @@ def _stem(name: str) -> str:
     return Path(name).stem[:60] or "image"
 
 
+class OcrDemo(gr.Blocks):
+    """The app's Blocks: `launch()` defaults to the app's serving policy (`launch_kwargs`).
+
+    So `build_demo().launch()` in a notebook gets the same port, upload limit, error policy
+    and auth as `python app.py`; any keyword given to `launch()` still wins.
+    """
+
+    app_config: AppConfig = AppConfig()
+
+    def launch(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        return super().launch(**{**launch_kwargs(self.app_config), **kwargs})
+
+
 def build_demo(
     model: OcrEngine | None = None,
     config: AppConfig | None = None,
     decoder: Callable[[Any], Any] | None = None,
-) -> gr.Blocks:
+) -> OcrDemo:
     """Build the app. The OCR engine is loaded here, before any request is served.
 
     `model` / `decoder` exist for tests; the shipped app passes neither.
@@ -82,7 +95,8 @@ def build_demo(
 
         return wrapper
 
-    with gr.Blocks(title="OCR demo", delete_cache=config.delete_cache) as blocks:
+    with OcrDemo(title="OCR demo", delete_cache=config.delete_cache) as blocks:
+        blocks.app_config = config
         history_state = gr.State((), time_to_live=config.session_ttl_s)
         current_state = gr.State(None, time_to_live=config.session_ttl_s)
 
