@@ -129,7 +129,7 @@ def document_page(
         y += int(56 * scale)
     y += int(40 * scale)
     draw.text((margin, y), "Page 3 of 12", font=font(int(28 * scale)), fill=(90, 90, 90))
-    return image if scale == 1.0 else paper_noise(image, rng, 1.5)
+    return image
 
 
 def street_sign(rng: np.random.Generator) -> Image.Image:
@@ -199,7 +199,7 @@ def main() -> None:
     document_page(rng).convert("L").save(out / "document_page.png", optimize=True)
     street_sign(rng).save(out / "street_sign.jpg", quality=88)
     rotated_page(rng).save(out / "rotated_page.jpg", quality=85)
-    large_scan(rng).convert("L").save(out / "large_scan.jpg", quality=75)
+    large_scan(rng).convert("L").save(out / "large_scan.jpg", quality=75, optimize=True)
     for path in sorted(out.iterdir()):
         with Image.open(path) as image:
             print(f"{path.name}: {image.width}x{image.height} {image.mode}, {path.stat().st_size} bytes")
