@@ -37,3 +37,17 @@ def model_options(orientation: str, detection_size: int | float) -> dict[str, An
 
 def device_name(engine: OcrEngine) -> str:
     return str(getattr(engine, "device", "unknown"))
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """True when the engine ran the accelerator (or the host) out of memory. No torch import in demo/."""
+    from ocr_model.memory import is_out_of_memory as engine_out_of_memory
+
+    return engine_out_of_memory(error)
+
+
+def release_memory() -> None:
+    """Give cached accelerator memory back after an out-of-memory error (no-op work on CPU)."""
+    from ocr_model.memory import release_accelerator_memory
+
+    release_accelerator_memory()

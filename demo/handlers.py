@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from demo.config import AppConfig
-from demo.engine import OcrEngine
+from demo.engine import OcrEngine, is_out_of_memory, release_memory
 from demo.history import History, OcrResult, push
 from demo.render import (
     decode_jpeg,
@@ -31,6 +31,10 @@ from demo.render import (
 
 PREVIEW_JPEG_QUALITY = 92  # the stored clean copy is re-encoded once more after drawing
 THUMBNAIL_JPEG_QUALITY = 80
+OUT_OF_MEMORY_MESSAGE = (
+    "The server ran out of memory while reading this image. Please try again in a moment, "
+    "or with a smaller image."
+)
 
 
 class InputError(ValueError):
@@ -66,10 +70,21 @@ def run_ocr(
     """Decode one image, run the engine once, and keep only display-size data."""
     started = time.perf_counter()
     decoded = decode(source)  # raises ImageRejected (a ValueError) with a user-facing message
+    out_of_memory = False
     try:
         predictions = engine.predict(decoded.rgb, **dict(options))
     except ValueError as error:
         raise InputError(f"OCR could not process this image: {error}") from error
+    except (RuntimeError, MemoryError) as error:
+        if not is_out_of_memory(error):
+            raise
+        out_of_memory = True
+    if out_of_memory:
+        # Outside the except block, so the exception and its traceback (which pin the failed call's
+        # tensors) are gone before the cache is emptied; then drop our own full-size image too.
+        del decoded
+        release_memory()
+        raise InputError(OUT_OF_MEMORY_MESSAGE)
     return make_result(
         decoded.rgb,
         predictions,
