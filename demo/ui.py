@@ -11,6 +11,7 @@ from typing import Any
 import gradio as gr
 
 from demo import handlers
+from demo.components import UploadedImage
 from demo.config import AppConfig, apply_process_settings, launch_kwargs, load_config, queue_kwargs
 from demo.engine import DEFAULT_DETECTION_SIZE, ORIENTATION_CHOICES, OcrEngine, device_name, load_engine, model_options
 from demo.files import write_cache_file
@@ -105,7 +106,7 @@ def build_demo(
             with gr.Column(scale=5, min_width=320):
                 with gr.Tabs():
                     with gr.Tab("Single image", id="single"):
-                        image_input = gr.Image(
+                        image_input = UploadedImage(
                             type="filepath",
                             image_mode=None,  # hand over the uploaded file untouched; our decoder reads it
                             sources=["upload", "clipboard", "webcam"],
@@ -201,7 +202,7 @@ def build_demo(
         gr.Markdown(f"Running on `{device_name(engine)}`.", elem_id="device-note")
 
         with gr.Row(visible=False):
-            api_image = gr.Image(type="filepath", image_mode=None, label="image")
+            api_image = UploadedImage(type="filepath", image_mode=None, label="image")
             api_output = gr.JSON(label="result")
             api_trigger = gr.Button("ocr")
 

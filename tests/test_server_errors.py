@@ -139,3 +139,26 @@ def test_the_app_refuses_requests_without_the_password(server_url: str, image_pa
         connection.close()
     with pytest.raises(Exception):
         Client(server_url, auth=(USER, "wrong"), verbose=False, download_files=False, analytics_enabled=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "message"),
+    [
+        ("empty.png", b"", "The file is empty (0 bytes), not an image."),
+        ("notes.png", b"Shopping list\n- milk\n- bread\n" * 10, "This looks like a text file, not an image."),
+        ("archive.png", b"PK\x03\x04" + b"\x00" * 200, "This is a ZIP archive, not an image."),
+    ],
+)
+@pytest.mark.parametrize("endpoint", ["/ocr", "/run"])
+def test_non_images_reach_the_apps_decoder_and_get_its_message(
+    client: Client, tmp_path: Path, image_path: Path, name: str, payload: bytes, message: str, endpoint: str
+) -> None:
+    # Stock gr.Image would open these with Pillow before the handler runs and show a generic error.
+    bad = tmp_path / name
+    bad.write_bytes(payload)
+    arguments = (handle_file(str(bad)),) if endpoint == "/ocr" else (handle_file(str(bad)), "auto", 1600, 0.0, False)
+    with pytest.raises(Exception) as caught:
+        client.predict(*arguments, api_name=endpoint)
+    assert message in str(caught.value)
+    assert_no_leak(str(caught.value))
+    assert len(ocr(client, image_path)["lines"]) == 2
