@@ -216,6 +216,8 @@ def _reject_known_non_images(head: bytes) -> None:
         raise ImageRejected("This is a ZIP archive, not an image. Upload the image file itself.")
     if head.startswith(b"%PDF"):
         raise ImageRejected("PDF documents are not supported. Upload an image (a scan or screenshot) of the page.")
+    if b"<svg" in head.lower():
+        raise ImageRejected("SVG (vector) images are not supported. Export it as PNG or JPEG and upload that.")
     if not HEIF_SUPPORTED and len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
         raise ImageRejected(
             f"HEIC/HEIF images are not supported on this server. Convert it to JPEG or PNG ({_FORMAT_LIST_FOR_USERS} work)."

@@ -393,6 +393,12 @@ def test_pdf_and_random_bytes_are_refused() -> None:
         decode_image(b"\x01\x02" + random_bytes)
 
 
+def test_svg_gets_its_own_message() -> None:
+    svg = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'
+    with pytest.raises(ImageRejected, match="SVG"):
+        decode_image(svg)
+
+
 def test_formats_outside_the_whitelist_are_refused() -> None:
     # Pillow itself reads these, but they have no place in an OCR upload box (EPS would even run Ghostscript).
     image = Image.new("RGB", (16, 16), (9, 9, 9))
