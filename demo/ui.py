@@ -157,7 +157,7 @@ def build_demo(
                         info="Larger finds smaller text but is slower.",
                     )
             with gr.Column(scale=7, min_width=360):
-                summary = gr.Markdown("Results appear here.", elem_id="summary")
+                summary = gr.Markdown("Results appear here after you press **Run OCR**.", elem_id="summary")
                 annotated = gr.Image(
                     type="filepath",
                     format="jpeg",
@@ -176,7 +176,7 @@ def build_demo(
                     with gr.Tab("Lines"):
                         table = gr.Dataframe(
                             headers=TABLE_HEADERS,
-                            datatype=["number", "str", "number"],
+                            datatype=["number", "str", "str"],
                             column_widths=["8%", "72%", "20%"],
                             interactive=False,
                             wrap=True,
@@ -224,7 +224,8 @@ def build_demo(
             stem = _stem(name)
             image_path = write_cache_file(cache_dir, view.annotated_jpeg, f"{stem}_ocr.jpg")
             json_path = write_cache_file(cache_dir, handlers.record_json(view.record), f"{stem}_ocr.json")
-            return [image_path, view.rows, view.text, gr.DownloadButton(value=json_path, interactive=True), view.summary]
+            rows = [[number, text, f"{confidence:.3f}"] for number, text, confidence in view.rows]
+            return [image_path, rows, view.text, gr.DownloadButton(value=json_path, interactive=True), view.summary]
 
         def present(result: OcrResult, min_conf: float, write_text: bool, highlight: int | None = None) -> list[Any]:
             view = handlers.render_view(result, min_conf, write_text, highlight, config.display_jpeg_quality)
