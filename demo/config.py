@@ -55,8 +55,12 @@ class AppConfig:
     # Most files accepted in one batch run. Why: bounds the time one request can take.
     max_batch_files: int = 20
     # Seconds a session's state (history) lives after its last update. Why: frees the
-    # memory of tabs left open for hours; closed tabs are freed immediately by Gradio.
+    # memory of tabs left open for hours (Gradio itself keeps a closed tab's state for 1 h).
     session_ttl_s: int = 3600
+    # Most browser sessions whose state is kept; the oldest are dropped beyond it (Gradio's
+    # state_session_capacity). Why: bounds total history memory to about
+    # max_sessions x max_results_in_memory x (display JPEG + thumbnail), ~1 GB at the defaults.
+    max_sessions: int = 200
     # (every, older_than) seconds for deleting Gradio's temp files (uploads, served images).
     # Why: the temp dir must not grow without bound on a long-running server.
     delete_cache: tuple[int, int] = (600, 3600)
@@ -82,8 +86,8 @@ class AppConfig:
             raise ValueError(f"port must be in [0, 65535], got {self.port}")
         if self.concurrency_limit < 1 or self.queue_max_size < 1 or self.max_batch_files < 1:
             raise ValueError("concurrency_limit, queue_max_size and max_batch_files must be >= 1")
-        if self.session_ttl_s < 1:
-            raise ValueError("session_ttl_s must be >= 1")
+        if self.session_ttl_s < 1 or self.max_sessions < 1:
+            raise ValueError("session_ttl_s and max_sessions must be >= 1")
         if self.auth is not None and (":" not in self.auth or self.auth.startswith(":")):
             raise ValueError("auth must look like 'user:password'")
 
@@ -101,6 +105,7 @@ ENV_VARS: dict[str, str] = {
     "max_file_size": "OCR_MAX_FILE_SIZE",
     "max_batch_files": "OCR_MAX_BATCH_FILES",
     "session_ttl_s": "OCR_SESSION_TTL_S",
+    "max_sessions": "OCR_MAX_SESSIONS",
     "temp_dir": "OCR_TEMP_DIR",
     "auth": "OCR_AUTH",
 }
@@ -213,6 +218,7 @@ def launch_kwargs(config: AppConfig) -> dict[str, Any]:
         "share": config.share,
         "max_file_size": config.max_file_size,
         "show_error": config.show_error,
+        "state_session_capacity": config.max_sessions,
         "footer_links": ["api", "gradio"],
         # Gradio serves /monitoring unless told not to; a public demo has no use for it.
         "enable_monitoring": False,

@@ -51,6 +51,7 @@ def test_share_flag_and_launch_kwargs():
     assert (kwargs["server_name"], kwargs["server_port"]) == ("127.0.0.1", 7999)
     assert kwargs["max_file_size"] == config.max_file_size
     assert kwargs["show_error"] is False
+    assert kwargs["state_session_capacity"] == config.max_sessions == 200
     assert "auth" not in kwargs
     assert launch_kwargs(load_config(["--auth", "ana:secret"], env={}))["auth"] == ("ana", "secret")
 
