@@ -1,5 +1,7 @@
 """The real app (`python app.py`, real OCR model) driven over HTTP with gradio_client."""
 
+import json
+
 import numpy as np
 import psutil
 import pytest
@@ -71,3 +73,24 @@ def test_fifteen_requests_keep_history_at_the_cap_and_threads_flat(server, tmp_p
         assert "CORNER CAFE" in outputs[2]
     assert gallery_sizes == list(range(1, 11)) + [10] * 5
     assert max(threads[3:]) <= threads[2], f"threads grew across requests: {threads}"
+
+
+def test_batch_reads_good_files_reports_bad_ones_and_json_keeps_original_pixels(server, tmp_path):
+    with Image.open(ASSETS_DIR / "receipt.jpg") as receipt:
+        receipt.crop((0, 30, 620, 140)).save(tmp_path / "header.png")
+    (tmp_path / "empty.png").write_bytes(b"")
+    client = new_client(server, tmp_path)
+    annotated, table, text, json_button, summary, gallery, batch_table = client.predict(
+        [handle_file(tmp_path / "header.png"), handle_file(tmp_path / "empty.png")], "off", 640, 0.0, False,
+        api_name="/batch",
+    )
+    statuses = {row[0]: row[3] for row in batch_table["data"]}
+    assert statuses["header.png"] == "ok"
+    assert statuses["empty.png"].startswith("skipped: ") and "Traceback" not in statuses["empty.png"]
+    assert "1 of 2 images read" in summary and len(gallery) == 1
+    with open(json_button["value"], encoding="utf-8") as stream:
+        records = json.load(stream)
+    assert [record["file"] for record in records] == ["header.png", "empty.png"]
+    assert "error" in records[1]
+    assert {line["text"] for line in records[0]["lines"]} >= {"CORNER CAFE"}
+    assert records[0]["image_size"] == {"height": 110, "width": 620}
