@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -64,9 +65,9 @@ class AppConfig:
     # (every, older_than) seconds for deleting Gradio's temp files (uploads, served images).
     # Why: the temp dir must not grow without bound on a long-running server.
     delete_cache: tuple[int, int] = (600, 3600)
-    # Directory for Gradio's temp files (exported as GRADIO_TEMP_DIR), None = Gradio default.
-    # Why: a dedicated directory is easy to watch, size and wipe.
-    temp_dir: str | None = None
+    # Directory for Gradio's temp files (exported as GRADIO_TEMP_DIR); None = Gradio's shared default.
+    # Why a dedicated one by default: easy to watch, size and wipe, and not shared with other apps.
+    temp_dir: str | None = os.path.join(tempfile.gettempdir(), "ocr-demo")
     # Optional "user:password" required to open the app. Why: private share links.
     auth: str | None = None
     # Show unexpected exception text in the browser. Why False: users only ever see the
@@ -88,6 +89,8 @@ class AppConfig:
             raise ValueError("concurrency_limit, queue_max_size and max_batch_files must be >= 1")
         if self.session_ttl_s < 1 or self.max_sessions < 1:
             raise ValueError("session_ttl_s and max_sessions must be >= 1")
+        if len(self.delete_cache) != 2 or min(self.delete_cache) < 1:
+            raise ValueError(f"delete_cache must be two positive numbers of seconds, got {self.delete_cache}")
         if self.auth is not None and (":" not in self.auth or self.auth.startswith(":")):
             raise ValueError("auth must look like 'user:password'")
 
@@ -107,6 +110,7 @@ ENV_VARS: dict[str, str] = {
     "session_ttl_s": "OCR_SESSION_TTL_S",
     "max_sessions": "OCR_MAX_SESSIONS",
     "temp_dir": "OCR_TEMP_DIR",
+    "delete_cache": "OCR_DELETE_CACHE",
     "auth": "OCR_AUTH",
 }
 PRESET_ENV_VAR = "OCR_MEMORY_PRESET"
@@ -136,7 +140,16 @@ def _convert(field_name: str, text: str) -> Any:
         return int(text)
     if kind == "bool":
         return _parse_bool(text)
+    if kind == "tuple[int, int]":
+        return _parse_int_pair(text)
     return text
+
+
+def _parse_int_pair(text: str) -> tuple[int, int]:
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) != 2:
+        raise ValueError(f"expected two integers like '600,3600', got {text!r}")
+    return int(parts[0]), int(parts[1])
 
 
 def config_from_env(env: Mapping[str, str] | None = None, base: AppConfig | None = None) -> AppConfig:
@@ -184,6 +197,10 @@ def build_arg_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-file-size", dest="max_file_size", help="upload limit, e.g. 25mb")
     parser.add_argument("--max-batch-files", type=int, dest="max_batch_files", help="files per batch run")
     parser.add_argument("--temp-dir", dest="temp_dir", help="directory for Gradio's temp files")
+    parser.add_argument(
+        "--delete-cache", dest="delete_cache", type=_parse_int_pair, metavar="EVERY,OLDER_THAN",
+        help="seconds: every EVERY s delete temp files older than OLDER_THAN s (default 600,3600)",
+    )
     parser.add_argument("--auth", help="user:password required to open the app")
     return parser
 

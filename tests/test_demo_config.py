@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from demo.config import AppConfig, MEMORY_PRESETS, launch_kwargs, load_config, queue_kwargs
@@ -77,3 +79,15 @@ def test_queue_kwargs_bound_the_queue():
 def test_bad_settings_fail_fast_with_a_clear_message(env, message):
     with pytest.raises(ValueError, match=message):
         load_config((), env=env)
+
+
+def test_temp_dir_is_dedicated_by_default_and_cache_cleaning_is_configurable():
+    config = load_config((), env={})
+    assert config.temp_dir is not None and os.path.basename(config.temp_dir) == "ocr-demo"
+    assert load_config((), env={"OCR_TEMP_DIR": "/srv/ocr-tmp"}).temp_dir == "/srv/ocr-tmp"
+    assert load_config(["--delete-cache", "60,300"], env={}).delete_cache == (60, 300)
+    assert load_config((), env={"OCR_DELETE_CACHE": "30, 90"}).delete_cache == (30, 90)
+    with pytest.raises(ValueError):
+        load_config((), env={"OCR_DELETE_CACHE": "30"})
+    with pytest.raises(ValueError):
+        AppConfig(delete_cache=(0, 60))
