@@ -138,6 +138,7 @@ def build_demo(
                         examples=[[str(path)] for path, _ in example_files],
                         inputs=[image_input],
                         label="Examples: click one, then Run OCR",
+                        elem_id="examples",
                         cache_examples=False,
                         examples_per_page=len(example_files),
                     )

@@ -67,7 +67,9 @@ def test_upload_run_see_boxes_and_lines_then_restore_from_history(server, browse
     table.get_by_text(re.compile(r"^TOTAL$")).first.click()
     expect(annotated).not_to_have_attribute("src", before, timeout=30_000)  # highlighted copy
 
-    upload_and_run(page, ASSETS_DIR / "street_sign.jpg")
+    page.locator("#examples button.gallery-item").nth(2).click()  # the sign example fills the input
+    page.locator("#run-button").click()
+    expect(page.locator("#summary")).to_contain_text("street_sign.jpg", timeout=RUN_TIMEOUT_MS)
     expect(table).to_contain_text("MAIN STREET")
     thumbnails = page.locator("#history button.thumbnail-item")
     expect(thumbnails).to_have_count(2)
