@@ -39,7 +39,7 @@ class RequestRecord:
     index: int  # 1-based request number
     kind: str  # which input family: sroie, screenshot, page, scan35
     name: str
-    endpoint: str
+    endpoint: str  # "run" (the browser's endpoint) or "ocr" (the JSON API)
     seconds: float
     ok: bool
     recall: float | None  # fraction of the drawn words found (synthetic inputs only)
@@ -49,6 +49,20 @@ class RequestRecord:
     threads: int
     temp_bytes: int
     temp_files: int
+
+
+def call_endpoint(client: object, endpoint: str, image: object) -> dict[str, object]:
+    """One request; returns {"lines": [{"text": ...}, ...]} for either endpoint.
+
+    "/ocr" is the JSON API; "/run" is what the browser calls (history state, annotated display image,
+    JSON download written to the temp dir), with the UI's default options.
+    """
+    if endpoint == "ocr":
+        return client.predict(image, api_name="/ocr")  # type: ignore[attr-defined]
+    outputs = client.predict(image, "auto", 1600, 0.0, False, api_name="/run")  # type: ignore[attr-defined]
+    table = outputs[1]
+    rows = table.get("data", []) if isinstance(table, dict) else []
+    return {"lines": [{"text": str(row[1])} for row in rows]}
 
 
 def build_inputs(work_dir: Path, seed: int) -> dict[str, list[tuple[str, bytes, tuple[str, ...] | None]]]:
@@ -141,7 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="write per-request records and the summary as JSON here")
     parser.add_argument("--app-args", default="", help="extra flags for app.py, e.g. '--preset low'")
+    parser.add_argument("--endpoints", default="run,ocr", help="endpoints used in turn: run (the UI's), ocr (the API)")
     args = parser.parse_args(argv)
+    endpoints = [name.strip().lstrip("/") for name in args.endpoints.split(",") if name.strip()]
+    if not endpoints or set(endpoints) - {"run", "ocr"}:
+        parser.error("--endpoints takes run and/or ocr")
 
     from gradio_client import Client, handle_file
 
@@ -174,13 +192,14 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.perf_counter()
                 error: str | None = None
                 result: dict[str, object] = {}
+                endpoint = endpoints[(index - 1) % len(endpoints)]
                 try:
-                    result = client.predict(handle_file(str(upload)), api_name="/ocr")
+                    result = call_endpoint(client, endpoint, handle_file(str(upload)))
                 except Exception as exc:  # noqa: BLE001 - a soak records every failure and goes on
                     error = f"{type(exc).__name__}: {exc}"[:300]
                 seconds = time.perf_counter() - started
                 upload.unlink()
-                lines = int(result.get("lines_total", 0)) if isinstance(result, dict) else 0
+                lines = len(result.get("lines", [])) if isinstance(result, dict) else 0
                 recall = word_recall(expected, result) if expected is not None and error is None else None
                 ok = error is None and lines > 0
                 temp_bytes, temp_files = server.temp_usage()
@@ -188,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                     index=index,
                     kind=kind,
                     name=name,
-                    endpoint="/ocr",
+                    endpoint=endpoint,
                     seconds=round(seconds, 3),
                     ok=ok,
                     recall=None if recall is None else round(recall, 3),
@@ -201,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 records.append(record)
                 print(
-                    f"[{index:4d}/{len(kinds)}] {kind:10s} {seconds:6.2f} s  lines {lines:4d}  "
+                    f"[{index:4d}/{len(kinds)}] {kind:10s} {endpoint:4s} {seconds:6.2f} s  lines {lines:4d}  "
                     f"recall {'-' if recall is None else f'{recall:.2f}'}  RSS {record.rss_mb:7.1f} MB  "
                     f"threads {record.threads:3d}  temp {temp_bytes / MB:6.1f} MB/{temp_files} files"
                     + (f"  ERROR {error}" if error else ""),
