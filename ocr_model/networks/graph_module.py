@@ -108,6 +108,8 @@ def _max_pool(node: OnnxNode, args: list) -> torch.Tensor:
     x = args[0]
     kernel = node.attributes["kernel_shape"]
     explicit, padding = _spatial_padding(node, x, kernel)
+    if explicit == [0, 1, 0, 1] and list(kernel) == [2, 2] and list(node.attributes.get("strides", [1, 1])) == [1, 1]:
+        return _max_pool_2x2_same(x)
     if explicit is not None:
         x = F.pad(x, explicit, value=float("-inf"))
     return F.max_pool2d(
@@ -118,6 +120,18 @@ def _max_pool(node: OnnxNode, args: list) -> torch.Tensor:
         dilation=node.attributes.get("dilations", [1] * len(kernel)),
         ceil_mode=bool(node.attributes.get("ceil_mode", 0)),
     )
+
+
+def _max_pool_2x2_same(x: torch.Tensor) -> torch.Tensor:
+    """2x2 stride-1 max pooling padded at the bottom/right (SAME_UPPER), as two shifted maxima.
+
+    Much faster on CPU than F.pad(-inf) + F.max_pool2d, and exactly the same result.
+    """
+    rows = x.clone()
+    rows[..., :-1, :] = torch.maximum(x[..., :-1, :], x[..., 1:, :])
+    out = rows.clone()
+    out[..., :, :-1] = torch.maximum(rows[..., :, :-1], rows[..., :, 1:])
+    return out
 
 
 def _average_pool(node: OnnxNode, args: list) -> torch.Tensor:
@@ -247,10 +261,33 @@ def _layer_norm(node: OnnxNode, args: list) -> torch.Tensor:
     return F.layer_norm(x, x.shape[-1:], weight, bias, eps=node.attributes["epsilon"])
 
 
+def pointwise_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """A 1x1 convolution as one matrix product, in the memory layout ``x`` already has.
+
+    (torch sends small 1x1 convolutions to a slow im2col path; a GEMM avoids both that and the
+    layout reorders of oneDNN.)
+    """
+    batch, channels, height, width = x.shape
+    matrix = weight.reshape(weight.shape[0], channels)
+    if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+        return F.linear(x.permute(0, 2, 3, 1), matrix, bias).permute(0, 3, 1, 2)
+    flat = x.reshape(batch, channels, height * width)
+    if bias is None:
+        out = torch.matmul(matrix, flat)
+    elif batch == 1:
+        out = torch.addmm(bias.unsqueeze(1), matrix, flat[0]).unsqueeze(0)
+    else:
+        out = torch.baddbmm(bias.view(1, -1, 1), matrix.expand(batch, -1, -1), flat)
+    return out.view(batch, -1, height, width)
+
+
 def _fused_conv(node: OnnxNode, args: list) -> torch.Tensor:
-    """A Conv with bias and an optional activation (see fusion.fold_conv_bias_and_activation)."""
-    y = _conv(node, args)
-    return _ACTIVATIONS[node.attributes.get("activation", "none")](y)
+    """A Conv with bias and an optional activation (see fusion.fold_conv_bias_and_batch_norm)."""
+    if node.attributes.get("pointwise"):
+        y = pointwise_conv(args[0], args[1], args[2] if len(args) > 2 else None)
+    else:
+        y = _conv(node, args)
+    return _INPLACE_ACTIVATIONS[node.attributes.get("activation", "none")](y)
 
 
 def _attention(node: OnnxNode, args: list) -> torch.Tensor:
@@ -264,12 +301,14 @@ def _attention(node: OnnxNode, args: list) -> torch.Tensor:
     return output.transpose(1, 2).reshape(batch, tokens, channels)
 
 
-_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+# Applied to a freshly computed convolution output, so they may overwrite it.
+_INPLACE_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "none": lambda x: x,
-    "relu": F.relu,
+    "relu": torch.relu_,
     "gelu": F.gelu,
-    "hardswish": F.hardswish,
-    "sigmoid": torch.sigmoid,
+    "silu": lambda x: F.silu(x, inplace=True),
+    "hardswish": lambda x: F.hardswish(x, inplace=True),
+    "sigmoid": torch.sigmoid_,
 }
 
 
@@ -309,6 +348,7 @@ OPS: dict[str, OpFunction] = {
     "FusedConv": _fused_conv,
     "Gelu": lambda node, a: F.gelu(a[0]),
     "HardSwish": lambda node, a: F.hardswish(a[0]),
+    "Silu": lambda node, a: F.silu(a[0]),
     "LayerNorm": _layer_norm,
     "Attention": _attention,
     "Linear": lambda node, a: F.linear(a[0], a[1], a[2] if len(a) > 2 else None),

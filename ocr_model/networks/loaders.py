@@ -23,6 +23,11 @@ RECOGNITION_HEIGHT = 48  # the recogniser's fixed input height
 RECOGNITION_CLASSES = 18710  # CTC blank + 18,708 characters + space
 
 
+# oneDNN's native layout: depthwise/3x3 convolutions skip two reorders per call and the 1x1
+# convolutions become plain GEMMs on (pixels, channels) matrices. Measured faster on all three.
+MEMORY_FORMAT = torch.channels_last
+
+
 def _check_images(x: torch.Tensor, network: str) -> None:
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"{network} expects a torch.Tensor, got {type(x).__name__}")
@@ -50,7 +55,7 @@ class DetectionNetwork(nn.Module):
                 f"the detection network needs H and W to be positive multiples of {DETECTION_STRIDE}, "
                 f"got {height}x{width}"
             )
-        return self.body(x)
+        return self.body(x.contiguous(memory_format=MEMORY_FORMAT))
 
 
 class RecognitionNetwork(nn.Module):
@@ -71,7 +76,7 @@ class RecognitionNetwork(nn.Module):
             raise ValueError(
                 f"the recognition network needs (N, 3, {RECOGNITION_HEIGHT}, W>0) inputs, got {tuple(x.shape)}"
             )
-        return self.body(x)
+        return self.body(x.contiguous(memory_format=MEMORY_FORMAT))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.logits(x), dim=-1)
@@ -86,7 +91,7 @@ class OrientationNetwork(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_images(x, "the orientation network")
-        return self.body(x)
+        return self.body(x.contiguous(memory_format=MEMORY_FORMAT))
 
 
 def _load_graph(path: str | Path | None, default: Path) -> OnnxGraph:

@@ -1,0 +1,100 @@
+"""Latency of the torch networks against onnxruntime on the same ONNX files, same thread count.
+
+    .venv/bin/python bench/bench_networks.py [--threads 2] [--repeats 7] [--quick]
+
+Both runtimes are timed in the same process, alternating call by call (so background load on a
+shared machine hits both alike); the median of ``--repeats`` calls after one warm-up is printed
+with the ratio torch / onnxruntime (below 1 means torch is faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
+
+from ocr_model import model_files
+from ocr_model.networks import load_detection_network, load_orientation_network, load_recognition_network
+
+DETECTION_SHAPES = [(1, 3, 736, 736), (1, 3, 960, 960), (1, 3, 960, 1280)]
+RECOGNITION_SHAPES = [(1, 3, 48, 320), (6, 3, 48, 320), (16, 3, 48, 320), (1, 3, 48, 800), (6, 3, 48, 800), (16, 3, 48, 800)]
+ORIENTATION_SHAPES = [(1, 3, 48, 192), (6, 3, 48, 192)]
+QUICK_SHAPES = {
+    "det": [(1, 3, 736, 736)],
+    "rec": [(1, 3, 48, 320), (6, 3, 48, 800)],
+    "cls": [(6, 3, 48, 192)],
+}
+
+
+def _session(path, threads: int):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _time_pair(torch_call, ort_call, repeats: int) -> tuple[float, float]:
+    torch_call()
+    ort_call()
+    torch_times, ort_times = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch_call()
+        torch_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        ort_call()
+        ort_times.append(time.perf_counter() - start)
+    return statistics.median(torch_times), statistics.median(ort_times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="one or two shapes per network")
+    parser.add_argument("--only", choices=["det", "rec", "cls"], nargs="*", default=["det", "rec", "cls"])
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    start = time.perf_counter()
+    networks = {
+        "det": (load_detection_network(), model_files.detection_model_path(), DETECTION_SHAPES),
+        "rec": (load_recognition_network(), model_files.recognition_model_path(), RECOGNITION_SHAPES),
+        "cls": (load_orientation_network(), model_files.orientation_model_path(), ORIENTATION_SHAPES),
+    }
+    print(f"torch {torch.__version__}, {args.threads} threads; loaded the three torch networks in {time.perf_counter() - start:.2f}s")
+    print(f"{'network':<8}{'input shape':<22}{'torch ms':>10}{'ort ms':>10}{'torch/ort':>11}")
+    rng = np.random.default_rng(0)
+    for name in args.only:
+        network, path, shapes = networks[name]
+        session = _session(path, args.threads)
+        for shape in QUICK_SHAPES[name] if args.quick else shapes:
+            images = rng.uniform(-1, 1, shape).astype(np.float32)
+            tensor = torch.from_numpy(images)
+
+            def run_torch():
+                with torch.inference_mode():
+                    return network(tensor)
+
+            def run_ort():
+                return session.run(None, {"x": images})[0]
+
+            torch_seconds, ort_seconds = _time_pair(run_torch, run_ort, args.repeats)
+            print(
+                f"{name:<8}{str(shape):<22}{torch_seconds * 1e3:>10.1f}{ort_seconds * 1e3:>10.1f}"
+                f"{torch_seconds / ort_seconds:>11.2f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
