@@ -76,6 +76,12 @@ class OcrConfig:
     # drops spaces in tightly set receipt text ("Tel:07-8263254Fax:").
     space_gap_ratio: float = 0.0
 
+    # Insert a space between two characters when, at a blank step between them, the
+    # space class scores within this margin of the blank (score(space) - score(blank) >
+    # threshold, in logits). None disables. Why: same dropped spaces; the network often
+    # "almost" emits them, which is a finer signal than the 8-pixel step gaps.
+    space_margin_threshold: float | None = -2.5
+
     def __post_init__(self) -> None:
         if self.det_max_side < 32 or self.det_min_side < 32:
             raise ValueError("det_max_side and det_min_side must be at least 32")

@@ -181,6 +181,7 @@ class OcrModel:
             batch_size=config.rec_batch_size,
             max_batch_width=config.rec_max_batch_pixels_width,
             space_gap_ratio=config.space_gap_ratio,
+            space_margin_threshold=config.space_margin_threshold,
         )
 
     def _fix_orientation(self, crops: list[np.ndarray], candidates: list[int], config: OcrConfig) -> list[np.ndarray]:

@@ -99,12 +99,19 @@ def decode_line(
     probabilities: np.ndarray,
     characters: list[str],
     space_gap_ratio: float = 0.0,
+    space_margins: np.ndarray | None = None,
+    space_margin_threshold: float | None = None,
 ) -> LineReading:
     """CTC greedy decoding of one line: collapse repeats, drop blanks, NFKC-normalize.
 
-    `characters[i - 1]` is the character of class i (class 0 is the CTC blank). With
-    `space_gap_ratio` > 0, a space is inserted between two Latin characters whose time
-    steps are more than that many times the line's median character pitch apart.
+    `characters[i - 1]` is the character of class i (class 0 is the CTC blank).
+    Spaces the greedy path dropped can be recovered from the alignment:
+    - `space_margins` (score of the space class minus score of the blank, per time step)
+      with `space_margin_threshold`: a space goes between two characters when a blank
+      step between them has a margin above the threshold (the space was a close second);
+    - `space_gap_ratio` > 0: a space goes between two characters whose time steps are
+      more than that many times the line's median character pitch apart.
+    Neither inserts spaces next to CJK (wide) characters.
     """
     emitted_chars: list[str] = []
     emitted_steps: list[int] = []
@@ -119,11 +126,35 @@ def decode_line(
     if not emitted_chars:
         return LineReading("", 0.0)
 
+    if space_margins is not None and space_margin_threshold is not None:
+        emitted_chars, emitted_steps = insert_margin_spaces(
+            emitted_chars, emitted_steps, space_margins, space_margin_threshold
+        )
     if space_gap_ratio > 0 and len(emitted_chars) >= 3:
         emitted_chars = insert_gap_spaces(emitted_chars, emitted_steps, space_gap_ratio)
     text = unicodedata.normalize("NFKC", "".join(emitted_chars))
     text = " ".join(text.split())  # NFKC can produce runs of spaces; also trims
     return LineReading(text, float(np.mean(emitted_probs)))
+
+
+def can_take_space(left: str, right: str) -> bool:
+    return not (left.isspace() or right.isspace() or is_wide_script(left) or is_wide_script(right))
+
+
+def insert_margin_spaces(
+    chars: list[str], steps: list[int], margins: np.ndarray, threshold: float
+) -> tuple[list[str], list[int]]:
+    """Insert a space between two characters where the space class nearly won a step."""
+    out_chars, out_steps = [chars[0]], [steps[0]]
+    for left, right, left_step, right_step in zip(chars[:-1], chars[1:], steps[:-1], steps[1:]):
+        between = margins[left_step + 1 : right_step]
+        if between.size and float(between.max()) > threshold and can_take_space(left, right):
+            best = left_step + 1 + int(np.argmax(between))
+            out_chars.append(" ")
+            out_steps.append(best)
+        out_chars.append(right)
+        out_steps.append(right_step)
+    return out_chars, out_steps
 
 
 def insert_gap_spaces(chars: list[str], steps: list[int], gap_ratio: float) -> list[str]:
@@ -136,13 +167,7 @@ def insert_gap_spaces(chars: list[str], steps: list[int], gap_ratio: float) -> l
     pitch = float(np.median(inner))
     result = [chars[0]]
     for gap, left, right in zip(gaps, chars[:-1], chars[1:]):
-        if (
-            gap > gap_ratio * pitch
-            and not left.isspace()
-            and not right.isspace()
-            and not is_wide_script(left)
-            and not is_wide_script(right)
-        ):
+        if gap > gap_ratio * pitch and can_take_space(left, right):
             result.append(" ")
         result.append(right)
     return result
@@ -159,6 +184,7 @@ def recognize_lines(
     batch_size: int = 16,
     max_batch_width: int = 16 * 960,
     space_gap_ratio: float = 0.0,
+    space_margin_threshold: float | None = None,
 ) -> list[LineReading]:
     """Read every crop (RGB uint8); returns readings in the order of `crops`.
 
@@ -183,6 +209,16 @@ def recognize_lines(
             )
         best_indices, probabilities = greedy_path(logits)
         best_indices, probabilities = best_indices.cpu().numpy(), probabilities.float().cpu().numpy()
+        margins = None
+        if space_margin_threshold is not None and characters[-1] == " ":
+            margins = (logits[:, :, -1] - logits[:, :, BLANK_INDEX]).float().cpu().numpy()
         for row, index in enumerate(batch_indices):
-            readings[index] = decode_line(best_indices[row], probabilities[row], characters, space_gap_ratio)
+            readings[index] = decode_line(
+                best_indices[row],
+                probabilities[row],
+                characters,
+                space_gap_ratio,
+                margins[row] if margins is not None else None,
+                space_margin_threshold,
+            )
     return readings

@@ -6,6 +6,7 @@ from ocr_model.recognition import (
     decode_line,
     greedy_path,
     insert_gap_spaces,
+    insert_margin_spaces,
     plan_batches,
     prepare_line_batch,
     recognize_lines,
@@ -113,3 +114,25 @@ def test_recognize_lines_rejects_a_network_of_the_wrong_vocabulary():
 
 def test_recognize_lines_of_nothing_is_nothing():
     assert recognize_lines(FakeRecognizer(), [], CHARS) == []
+
+
+def test_margin_spaces_go_where_the_space_class_nearly_won_a_blank_step():
+    chars = list("ab:cd")
+    steps = [0, 2, 4, 7, 9]
+    margins = np.full(10, -8.0)
+    margins[5] = -1.0  # between ":" and "c"
+    margins[1] = -6.0
+    spaced, spaced_steps = insert_margin_spaces(chars, steps, margins, threshold=-2.0)
+    assert "".join(spaced) == "ab: cd" and spaced_steps == [0, 2, 4, 5, 7, 9]
+    assert "".join(insert_margin_spaces(chars, steps, margins, threshold=-0.5)[0]) == "ab:cd"
+
+
+def test_decode_line_with_space_margins():
+    # classes: 1 'a', 2 'b', 8 ' '; path a _ _ b with the space close behind the blank at step 1
+    indices = np.array([1, 0, 0, 2])
+    probabilities = np.array([0.9, 0, 0, 0.9])
+    margins = np.array([-9.0, -0.5, -7.0, -9.0])
+    spaced = decode_line(indices, probabilities, CHARS + [" "], space_margins=margins, space_margin_threshold=-1.0)
+    assert spaced.text == "a b"
+    plain = decode_line(indices, probabilities, CHARS + [" "], space_margins=margins, space_margin_threshold=None)
+    assert plain.text == "ab"
