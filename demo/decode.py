@@ -178,7 +178,12 @@ def decode_image(
             note = _frames_note(image)
             orientation = _exif_orientation(image)
             image.load()  # full decode of the first frame; raises on truncated data
-            upright_rgb = _to_upright_rgb(image, orientation)
+            upright_rgb = _to_upright_rgb(image, orientation)  # may be `image` itself (plain RGB, upright)
+            try:
+                pixels = np.asarray(upright_rgb)  # read-only, backed by one bytes copy
+            finally:
+                if upright_rgb is not image:
+                    upright_rgb.close()
     except ImageRejected:
         raise
     except Image.DecompressionBombError as error:
@@ -193,10 +198,10 @@ def decode_image(
             "The image file is damaged or truncated and cannot be decoded. Please upload the complete file."
         ) from error
 
-    rgb = np.asarray(upright_rgb)  # one copy, read-only (backed by bytes)
-    upright_rgb.close()
-    del upright_rgb
-    rgb = rgb.copy()  # writable; the read-only bytes copy is freed right here
+    # The Pillow images are closed (their pixels freed) before the writable copy is made, so the peak is
+    # about two RGB copies of the image rather than four.
+    rgb = pixels.copy()
+    del pixels
     return DecodedImage(rgb=rgb, note=note, format=file_format)
 
 
@@ -264,20 +269,28 @@ def _exif_orientation(image: Image.Image) -> int:
 
 
 def _to_upright_rgb(image: Image.Image, orientation: int) -> Image.Image:
-    """Return a new 8-bit RGB image, alpha composited on white, EXIF orientation applied."""
+    """8-bit RGB, alpha composited on white, EXIF orientation applied.
+
+    Returns `image` itself when it already is upright RGB (no copy); otherwise a new image.
+    """
     rgb = _to_rgb(image)
     transpose = _ORIENTATION_TO_TRANSPOSE.get(orientation)
     if transpose is None:
         return rgb
     upright = rgb.transpose(transpose)
-    rgb.close()
+    if rgb is not image:
+        rgb.close()
     return upright
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
+    """8-bit RGB with alpha composited on white; `image` itself when it already is plain RGB."""
     mode = image.mode
     if mode in _HIGH_BIT_MODES:
-        return _stretch_to_8bit(image).convert("RGB")
+        gray = _stretch_to_8bit(image)
+        rgb = gray.convert("RGB")
+        gray.close()
+        return rgb
     has_alpha = "A" in mode or "a" in mode or "transparency" in image.info
     if has_alpha:
         rgba = image.convert("RGBA")
@@ -288,7 +301,7 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         white.close()
         return rgb
     if mode == "RGB":
-        return image.copy()
+        return image  # already what we need: no copy
     return image.convert("RGB")
 
 
