@@ -1,10 +1,12 @@
 """Latency of the torch networks against onnxruntime on the same ONNX files, same thread count.
 
-    .venv/bin/python bench/bench_networks.py [--threads 2] [--repeats 7] [--quick]
+    .venv/bin/python bench/bench_networks.py [--threads 2] [--repeats 7] [--quick] [--clock wall|cpu]
 
 Both runtimes are timed in the same process, alternating call by call (so background load on a
 shared machine hits both alike); the median of ``--repeats`` calls after one warm-up is printed
-with the ratio torch / onnxruntime (below 1 means torch is faster).
+with the ratio torch / onnxruntime (below 1 means torch is faster). ``--clock cpu`` times the
+process CPU time instead of the wall clock: on a busy shared machine with ``--threads 1`` it
+measures the work itself, without the time spent waiting for a core.
 """
 
 from __future__ import annotations
@@ -42,17 +44,17 @@ def _session(path, threads: int):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def _time_pair(torch_call, ort_call, repeats: int) -> tuple[float, float]:
+def _time_pair(torch_call, ort_call, repeats: int, clock) -> tuple[float, float]:
     torch_call()
     ort_call()
     torch_times, ort_times = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         torch_call()
-        torch_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
+        torch_times.append(clock() - start)
+        start = clock()
         ort_call()
-        ort_times.append(time.perf_counter() - start)
+        ort_times.append(clock() - start)
     return statistics.median(torch_times), statistics.median(ort_times)
 
 
@@ -61,6 +63,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="one or two shapes per network")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     parser.add_argument("--only", choices=["det", "rec", "cls"], nargs="*", default=["det", "rec", "cls"])
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -71,7 +74,7 @@ def main() -> None:
         "rec": (load_recognition_network(), model_files.recognition_model_path(), RECOGNITION_SHAPES),
         "cls": (load_orientation_network(), model_files.orientation_model_path(), ORIENTATION_SHAPES),
     }
-    print(f"torch {torch.__version__}, {args.threads} threads; loaded the three torch networks in {time.perf_counter() - start:.2f}s")
+    print(f"torch {torch.__version__}, {args.threads} threads, {args.clock} clock; loaded the three torch networks in {time.perf_counter() - start:.2f}s")
     print(f"{'network':<8}{'input shape':<22}{'torch ms':>10}{'ort ms':>10}{'torch/ort':>11}")
     rng = np.random.default_rng(0)
     for name in args.only:
@@ -88,7 +91,8 @@ def main() -> None:
             def run_ort():
                 return session.run(None, {"x": images})[0]
 
-            torch_seconds, ort_seconds = _time_pair(run_torch, run_ort, args.repeats)
+            clock = time.perf_counter if args.clock == "wall" else time.process_time
+            torch_seconds, ort_seconds = _time_pair(run_torch, run_ort, args.repeats, clock)
             print(
                 f"{name:<8}{str(shape):<22}{torch_seconds * 1e3:>10.1f}{ort_seconds * 1e3:>10.1f}"
                 f"{torch_seconds / ort_seconds:>11.2f}",

@@ -129,7 +129,7 @@ def fold_conv_bias_and_batch_norm(graph: OnnxGraph) -> OnnxGraph:
             continue
         attributes = dict(node.attributes)
         if transpose:
-            fused = OnnxNode("ConvTranspose", [node.inputs[0], node.inputs[1]], list(last.outputs), attributes)
+            fused = OnnxNode("FusedConvTranspose", [node.inputs[0], node.inputs[1]], list(last.outputs), attributes)
         else:
             fused = OnnxNode("FusedConv", [node.inputs[0]], list(last.outputs), attributes)
             fused.attributes["pointwise"] = (
@@ -146,16 +146,16 @@ def fold_conv_bias_and_batch_norm(graph: OnnxGraph) -> OnnxGraph:
 
 
 def fuse_conv_activations(graph: OnnxGraph) -> OnnxGraph:
-    """FusedConv followed by Relu / HardSwish / Silu / Gelu / Sigmoid -> the activation inside it."""
+    """FusedConv / FusedConvTranspose followed by Relu / HardSwish / Silu / Gelu / Sigmoid -> the activation inside it."""
     activation_of = {"Relu": "relu", "HardSwish": "hardswish", "Silu": "silu", "Gelu": "gelu", "Sigmoid": "sigmoid"}
     index = _GraphIndex(graph)
     for node in list(graph.nodes):
-        if node.op_type != "FusedConv" or node.attributes.get("activation", "none") != "none":
+        if node.op_type not in ("FusedConv", "FusedConvTranspose") or node.attributes.get("activation", "none") != "none":
             continue
         follower = index.only_reader(node.outputs[0])
         if follower is None or follower.op_type not in activation_of:
             continue
-        fused = OnnxNode("FusedConv", list(node.inputs), list(follower.outputs), dict(node.attributes))
+        fused = OnnxNode(node.op_type, list(node.inputs), list(follower.outputs), dict(node.attributes))
         fused.attributes["activation"] = activation_of[follower.op_type]
         _replace(graph, follower, fused)
     return remove_dead_nodes(graph)
@@ -164,6 +164,37 @@ def fuse_conv_activations(graph: OnnxGraph) -> OnnxGraph:
 def _other_input(node: OnnxNode, known: str) -> str | None:
     others = [name for name in node.inputs if name != known]
     return others[0] if len(others) == 1 else None
+
+
+def fuse_residual_adds(graph: OnnxGraph) -> OnnxGraph:
+    """FusedConv -> Add(other tensor) becomes a FusedConv that adds ``other`` in place;
+    Add(x, Mul(x, gate)) becomes ScaledResidual (one torch.addcmul pass)."""
+    index = _GraphIndex(graph)
+    for node in list(graph.nodes):
+        if node.op_type == "Mul" and len(node.inputs) == 2:
+            add = index.only_reader(node.outputs[0])
+            if add is None or add.op_type != "Add":
+                continue
+            base = _other_input(add, node.outputs[0])
+            if base is None or base not in node.inputs or base in graph.constants:
+                continue
+            gate = _other_input(node, base)
+            if gate is None or gate in graph.constants:
+                continue
+            _replace(graph, add, OnnxNode("ScaledResidual", [base, gate], list(add.outputs)))
+            continue
+        if node.op_type != "FusedConv" or node.attributes.get("residual") or len(node.inputs) != 3:
+            continue
+        add = index.only_reader(node.outputs[0])
+        if add is None or add.op_type != "Add":
+            continue
+        other = _other_input(add, node.outputs[0])
+        if other is None or other in graph.constants:
+            continue
+        fused = OnnxNode("FusedConv", node.inputs + [other], list(add.outputs), dict(node.attributes))
+        fused.attributes["residual"] = True
+        _replace(graph, add, fused)
+    return remove_dead_nodes(graph)
 
 
 def fuse_gelu(graph: OnnxGraph) -> OnnxGraph:
@@ -368,6 +399,7 @@ def optimize_graph(graph: OnnxGraph) -> OnnxGraph:
     fuse_gelu(graph)
     fuse_hardswish_and_silu(graph)
     fuse_conv_activations(graph)
+    fuse_residual_adds(graph)
     fuse_layer_norm(graph)
     fuse_linear(graph)
     fuse_attention(graph)
