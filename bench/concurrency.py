@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from app_server import TextImage, found_words, make_text_page, start_app, unique_jpeg  # noqa: E402
+from app_server import stop_servers_on_sigterm, TextImage, found_words, make_text_page, start_app, unique_jpeg  # noqa: E402
 
 
 @dataclass
@@ -248,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-round1", action="store_true")
     parser.add_argument("--out", type=Path, help="write the report as JSON here")
     args = parser.parse_args(argv)
+    stop_servers_on_sigterm()
 
     reports = []
     with tempfile.TemporaryDirectory(prefix="ocr-concurrency-") as work:

@@ -32,7 +32,7 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from app_server import make_text_page, start_app, text_font, unique_jpeg  # noqa: E402
+from app_server import stop_servers_on_sigterm, make_text_page, start_app, text_font, unique_jpeg  # noqa: E402
 
 MB = 1024 * 1024
 
@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app-args", default="", help="extra flags for app.py")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
+    stop_servers_on_sigterm()
 
     from gradio_client import Client, handle_file
 
