@@ -170,7 +170,7 @@ def build_demo(
                 )
                 with gr.Row():
                     min_confidence = gr.Slider(
-                        0.0, 1.0, value=0.0, step=0.05, label="Hide lines below confidence", scale=3
+                        0.0, 1.0, value=0.0, step=0.01, label="Hide lines below confidence", scale=3, elem_id="confidence-filter"
                     )
                     show_text = gr.Checkbox(value=False, label="Write text on image", scale=1)
                 with gr.Tabs():
@@ -295,12 +295,13 @@ def build_demo(
             api_name="batch",
         )
         gr.on(
-            [min_confidence.release, show_text.input],
+            [min_confidence.input, show_text.input],
             on_filter,
             inputs=[current_state, min_confidence, show_text],
             outputs=view_outputs,
             api_visibility="private",
             show_progress="hidden",
+            trigger_mode="always_last",
         )
         table.select(
             on_row_select,

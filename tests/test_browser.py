@@ -67,6 +67,17 @@ def test_upload_run_see_boxes_and_lines_then_restore_from_history(server, browse
     table.get_by_text(re.compile(r"^TOTAL$")).first.click()
     expect(annotated).not_to_have_attribute("src", before, timeout=30_000)  # highlighted copy
 
+    # the confidence filter re-draws the same result without running the model again
+    threshold = page.locator("#confidence-filter input[type=number]")
+    threshold.fill("0.99")
+    threshold.press("Enter")
+    expect(page.locator("#summary")).to_contain_text("shown (confidence ≥ 0.99)", timeout=30_000)
+    cells = table.get_by_role("gridcell").all_inner_texts()
+    assert cells and all(float(value) >= 0.99 for value in cells[2::3])
+    threshold.fill("0")
+    threshold.press("Enter")
+    expect(page.locator("#summary")).not_to_contain_text("shown (confidence", timeout=30_000)
+
     page.locator("#examples button.gallery-item").nth(2).click()  # the sign example fills the input
     page.locator("#run-button").click()
     expect(page.locator("#summary")).to_contain_text("street_sign.jpg", timeout=RUN_TIMEOUT_MS)
