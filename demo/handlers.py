@@ -252,6 +252,7 @@ def batch_request(
     min_confidence: float = 0.0,
     show_text: bool = False,
     refused: tuple[type[BaseException], ...] = (ValueError,),
+    on_file_start: Callable[[int, int, str], None] | None = None,
 ) -> BatchOutcome:
     """Several images in one request, one after the other through the same path as
     `single_request`. A refused file (`refused` exceptions) is reported and skipped."""
@@ -265,8 +266,10 @@ def batch_request(
     rows: list[list[Any]] = []
     records: list[dict[str, Any]] = []
     last: OcrResult | None = None
-    for source in sources:
+    for position, source in enumerate(sources):
         name = file_label(source)
+        if on_file_start is not None:
+            on_file_start(position, len(sources), name)  # e.g. a progress bar; called in this thread
         try:
             result = run_ocr(engine, decode, source, options, config)
         except refused as error:

@@ -242,10 +242,19 @@ def build_demo(
             ]
 
         @user_errors
-        def on_batch(paths: list[str] | None, orient: str, det_size: float, min_conf: float, write_text: bool, history: History):
+        def on_batch(
+            paths: list[str] | None,
+            orient: str,
+            det_size: float,
+            min_conf: float,
+            write_text: bool,
+            history: History,
+            progress: gr.Progress = gr.Progress(),
+        ):
             outcome = handlers.batch_request(
                 engine, decode, paths, model_options(orient, det_size), history, config, min_conf, write_text,
                 refused=user_error_types,
+                on_file_start=lambda done, total, name: progress((done, total), desc=f"Reading {name}", unit="images"),
             )
             batch_json = gr.DownloadButton(
                 value=write_cache_file(cache_dir, handlers.record_json(outcome.records), "batch_ocr.json"),

@@ -97,7 +97,12 @@ def test_missing_input_and_oversized_batch_are_user_errors(fake_engine):
 def test_a_bad_file_in_a_batch_is_reported_and_the_rest_still_run(fake_engine, tmp_path):
     empty = tmp_path / "empty.png"
     empty.write_bytes(b"")
-    outcome = handlers.batch_request(fake_engine, decode_image, [empty, ASSETS_DIR / "receipt.jpg"], {}, (), CONFIG)
+    started = []
+    outcome = handlers.batch_request(
+        fake_engine, decode_image, [empty, ASSETS_DIR / "receipt.jpg"], {}, (), CONFIG,
+        on_file_start=lambda done, total, name: started.append((done, total, name)),
+    )
+    assert started == [(0, 2, "empty.png"), (1, 2, "receipt.jpg")]
     assert outcome.summary_rows[0][0] == "empty.png" and outcome.summary_rows[0][3].startswith("skipped: ")
     assert outcome.summary_rows[1][3] == "ok" and outcome.succeeded == 1
     assert "error" in outcome.records[0] and outcome.records[1]["file"] == "receipt.jpg"
