@@ -127,6 +127,7 @@ def build_demo(
                         batch_table = gr.Dataframe(
                             headers=["File", "Lines", "Seconds", "Status"],
                             datatype=["str", "number", "number", "str"],
+                            column_widths=["30%", "14%", "18%", "38%"],
                             interactive=False,
                             wrap=True,
                             label="Batch summary",
