@@ -313,13 +313,54 @@ def pointwise_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | N
     return out.view(batch, -1, height, width)
 
 
+# oneDNN post-op names of the activations it can apply inside the convolution kernel.
+_ONEDNN_ACTIVATIONS = {
+    "none": ("none", ""),
+    "relu": ("relu", ""),
+    "hardswish": ("hardswish", ""),
+    "silu": ("swish", ""),
+    "sigmoid": ("sigmoid", ""),
+    "gelu": ("gelu", "none"),  # exact (erf) GELU
+}
+# 1x1 convolutions over at least this many pixels (N*H*W) go to oneDNN with the activation
+# fused; smaller ones are cheaper as a plain GEMM (oneDNN's per-call cost dominates there).
+POINTWISE_ONEDNN_MIN_PIXELS = 2048
+USE_ONEDNN_FUSED_CONV = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_convolution_pointwise")
+
+
+def _onednn_conv(node: OnnxNode, args: list, activation: str) -> torch.Tensor:
+    """Conv + bias + activation in one oneDNN call (what torch.compile's CPU backend emits)."""
+    x, weight, bias = args[0], args[1], args[2]
+    explicit, padding = _spatial_padding(node, x, weight.shape[2:])
+    if explicit is not None:
+        x = F.pad(x, explicit)
+    spatial = weight.dim() - 2
+    return torch.ops.mkldnn._convolution_pointwise(
+        x,
+        weight,
+        bias,
+        padding,
+        list(node.attributes.get("strides", [1] * spatial)),
+        list(node.attributes.get("dilations", [1] * spatial)),
+        node.attributes.get("group", 1),
+        _ONEDNN_ACTIVATIONS[activation][0],
+        [],
+        _ONEDNN_ACTIVATIONS[activation][1],
+    )
+
+
 def _fused_conv(node: OnnxNode, args: list) -> torch.Tensor:
     """A Conv with bias and an optional activation (see fusion.fold_conv_bias_and_batch_norm)."""
-    if node.attributes.get("pointwise"):
-        y = pointwise_conv(args[0], args[1], args[2] if len(args) > 2 else None)
+    activation = node.attributes.get("activation", "none")
+    x = args[0]
+    onednn = USE_ONEDNN_FUSED_CONV and activation in _ONEDNN_ACTIVATIONS and x.dtype == torch.float32 and x.device.type == "cpu"
+    if node.attributes.get("pointwise") and not (onednn and x.shape[0] * x.shape[2] * x.shape[3] >= POINTWISE_ONEDNN_MIN_PIXELS):
+        y = pointwise_conv(x, args[1], args[2] if len(args) > 2 else None)
+        y = _INPLACE_ACTIVATIONS[activation](y)
+    elif onednn:
+        y = _onednn_conv(node, args, activation)
     else:
-        y = _conv(node, args)
-    y = _INPLACE_ACTIVATIONS[node.attributes.get("activation", "none")](y)
+        y = _INPLACE_ACTIVATIONS[activation](_conv(node, args))
     if node.attributes.get("residual"):
         y += args[3]  # in place: no new (page-faulting) buffer for the sum
     return y
