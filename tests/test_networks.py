@@ -104,6 +104,17 @@ def test_recognition_logits_give_the_probabilities(recognition):
     assert not torch.allclose(logits, probabilities)
 
 
+def test_recognition_best_classes_match_onnxruntime(recognition):
+    network, session = recognition
+    images = document_like_images((3, 3, 48, 256), seed=8)
+    expected = session.run(None, {"x": images})[0]
+    with torch.inference_mode():
+        best_class, best_probability = network.best_classes(torch.from_numpy(images))
+    assert best_class.dtype == torch.int64 and best_class.shape == expected.shape[:2]
+    assert (best_class.numpy() == expected.argmax(-1)).mean() > 0.99
+    np.testing.assert_allclose(best_probability.numpy(), expected.max(-1), atol=RECOGNITION_TOLERANCE)
+
+
 @pytest.mark.parametrize("make_images", [random_images, document_like_images])
 @pytest.mark.parametrize("batch", [1, 5])
 def test_orientation_matches_onnxruntime(orientation, make_images, batch):

@@ -81,6 +81,13 @@ class RecognitionNetwork(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.logits(x), dim=-1)
 
+    def best_classes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Greedy CTC inputs without a full softmax: per time step, the most likely class
+        (N, T) int64 and its probability (N, T) float, i.e. ``forward(x).max(-1)``."""
+        scores = self.logits(x)
+        best_score, best_class = scores.max(dim=-1)
+        return best_class, torch.exp(best_score - torch.logsumexp(scores, dim=-1))
+
 
 class OrientationNetwork(nn.Module):
     """Text-line orientation classifier: (N, 3, 48, 192) -> (N, 2) probabilities of [0°, 180°]."""
