@@ -46,7 +46,7 @@ class OcrConfig:
     # --- cropping ----------------------------------------------------------------------
     # Extra margin added around each line before cropping, as a fraction of line height.
     # Why: unclipped boxes are tight; a little context helps the first/last character.
-    crop_padding: float = 0.0
+    crop_padding: float = 0.08
 
     # --- orientation (180°) ----------------------------------------------------------------
     # "off": never; "all": classify every line (like PP-OCR); "auto": classify only lines
