@@ -4,10 +4,12 @@
 
 Folder layout: img/NAME.jpg and box/NAME.csv (lines "x1,y1,x2,y2,x3,y3,x4,y4,TEXT").
 
-Each engine runs in its own subprocess (so its peak RSS is its own), on images decoded
-the same way (PIL -> RGB uint8; RapidOCR gets the same pixels in BGR order, as its numpy
-input expects). Timing covers the engine call only, not the JPEG decode; each engine is
-warmed up on the first image before timing (RapidOCR loads its models lazily).
+Each engine runs in its own subprocess (so its peak RSS is its own); the images are fed
+to the engines interleaved (image 1 to A, image 1 to B, image 2 to A, ...) so that load
+drift on a shared machine affects both alike. Images are decoded the same way (PIL ->
+RGB uint8; RapidOCR gets the same pixels in BGR order, as its numpy input expects).
+Timing covers the engine call only, not the JPEG decode; each engine is warmed up with
+one untimed call on the first image (RapidOCR loads its models lazily).
 
 Metrics, over all images:
 - word precision / recall / F1: multisets of upper-cased whitespace tokens per image
@@ -26,7 +28,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -116,7 +117,14 @@ def make_factory(spec: str, options: dict):
     return run, getattr(model, "device", "?")
 
 
-def worker(engine: str, data_dir: Path, names: list[str], options: dict, factory: str | None, out_file: Path) -> None:
+def worker(engine: str, data_dir: Path, options: dict, factory: str | None) -> None:
+    """Serve one engine: read image names from stdin, answer one JSON line per image.
+
+    The protocol goes through a private copy of stdout; the real stdout is pointed at
+    stderr so that anything the engine prints cannot corrupt it.
+    """
+    protocol = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
     started = time.perf_counter()
     if factory:
         run, device = make_factory(factory, options)
@@ -128,33 +136,58 @@ def worker(engine: str, data_dir: Path, names: list[str], options: dict, factory
     call = getattr(run, "call_prepared", run)
     load_seconds = time.perf_counter() - started
     rss_after_load = peak_rss_mib()
+    label = engine if not factory else f"{engine} ({factory})"
+    protocol.write(json.dumps({"engine": label, "device": device, "load_seconds": load_seconds, "rss_after_load_mib": rss_after_load}) + "\n")
 
-    warm = decode_rgb(data_dir / "img" / f"{names[0]}.jpg")
-    call(prepare(warm) if prepare else warm)
-    del warm
-
-    results = {}
-    for name in names:
+    warmed = False
+    for line in sys.stdin:
+        name = line.strip()
+        if not name:
+            break
         image = decode_rgb(data_dir / "img" / f"{name}.jpg")
         engine_input = prepare(image) if prepare else image
         del image
+        if not warmed:  # first call loads lazily-built parts (RapidOCR's sessions)
+            call(engine_input)
+            warmed = True
         tick = time.perf_counter()
         polygons, texts = call(engine_input)
         seconds = time.perf_counter() - tick
         del engine_input
-        results[name] = {"seconds": seconds, "texts": texts, "polygons": [p.tolist() for p in polygons]}
-    out_file.write_text(
-        json.dumps(
-            {
-                "engine": engine if not factory else f"{engine} ({factory})",
-                "device": device,
-                "load_seconds": load_seconds,
-                "rss_after_load_mib": rss_after_load,
-                "peak_rss_mib": peak_rss_mib(),
-                "images": results,
-            }
-        )
-    )
+        result = {"name": name, "seconds": seconds, "texts": texts, "polygons": [p.tolist() for p in polygons]}
+        protocol.write(json.dumps(result) + "\n")
+    protocol.write(json.dumps({"peak_rss_mib": peak_rss_mib()}) + "\n")
+
+
+class EngineProcess:
+    """One engine in its own Python process (so its peak RSS is its own)."""
+
+    def __init__(self, engine: str, args: argparse.Namespace) -> None:
+        command = [sys.executable, str(Path(__file__).resolve()), "--worker", engine, "--data", str(args.data), "--options", args.options]
+        if engine == "ours" and args.factory:
+            command += ["--factory", args.factory]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.report = self._read()
+        self.report["images"] = {}
+
+    def _read(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"engine process exited early (code {self.process.wait()})")
+        return json.loads(line)
+
+    def read_image(self, name: str) -> None:
+        self.process.stdin.write(name + "\n")
+        self.process.stdin.flush()
+        result = self._read()
+        self.report["images"][result.pop("name")] = result
+
+    def finish(self) -> dict:
+        self.process.stdin.write("\n")
+        self.process.stdin.flush()
+        self.report.update(self._read())
+        self.process.wait()
+        return self.report
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -237,29 +270,6 @@ def score(report: dict, data_dir: Path, names: list[str]) -> dict:
     }
 
 
-def run_engine_subprocess(engine: str, args: argparse.Namespace, names: list[str]) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        out_file = Path(tmp) / "result.json"
-        command = [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--worker",
-            engine,
-            "--data",
-            str(args.data),
-            "--names",
-            ",".join(names),
-            "--options",
-            args.options,
-            "--out",
-            str(out_file),
-        ]
-        if engine == "ours" and args.factory:
-            command += ["--factory", args.factory]
-        subprocess.run(command, check=True)
-        return json.loads(out_file.read_text())
-
-
 def print_table(rows: list[tuple[str, dict, dict]]) -> None:
     header = f"{'engine':<34} {'word P':>7} {'word R':>7} {'word F1':>7} {'line P':>7} {'line R':>7} {'med s':>7} {'mean s':>7} {'peakRSS MiB':>11}"
     print(header)
@@ -282,22 +292,25 @@ def main() -> None:
     parser.add_argument("--per-image", action="store_true", help="print per-image F1 and seconds")
     parser.add_argument("--dump", type=Path, default=None, help="write raw results (texts, polygons) as JSON here")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--names", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.worker:
-        worker(args.worker, args.data, args.names.split(","), json.loads(args.options), args.factory, args.out)
+        worker(args.worker, args.data, json.loads(args.options), args.factory)
         return
 
     names = image_names(args.data, args.limit)
     if not names:
         raise SystemExit(f"no img/*.jpg with a matching box/*.csv under {args.data}")
     print(f"{len(names)} images from {args.data}; CPU threads available: {os.cpu_count()}; options: {args.options}")
+    engines = [name.strip() for name in args.engines.split(",") if name.strip()]
+    processes = [EngineProcess(engine, args) for engine in engines]  # loaded one after the other
+    for name in names:  # interleaved: load drift on a shared machine hits every engine alike
+        for process in processes:
+            process.read_image(name)
     rows = []
     raw = {}
-    for engine in [name.strip() for name in args.engines.split(",") if name.strip()]:
-        report = run_engine_subprocess(engine, args, names)
+    for engine, process in zip(engines, processes):
+        report = process.finish()
         metrics = score(report, args.data, names)
         rows.append((f"{report['engine']} [{report['device']}]", metrics, report))
         raw[engine] = report
