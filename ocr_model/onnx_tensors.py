@@ -40,14 +40,6 @@ class OnnxGraph:
     opset: int
     metadata: dict[str, str]
 
-    def consumers(self) -> dict[str, list[int]]:
-        """Map each value name to the indices of the nodes that read it."""
-        readers: dict[str, list[int]] = {}
-        for index, node in enumerate(self.nodes):
-            for name in node.inputs:
-                readers.setdefault(name, []).append(index)
-        return readers
-
 
 def _attribute_value(attribute: onnx.AttributeProto) -> Any:
     value = onnx.helper.get_attribute_value(attribute)
