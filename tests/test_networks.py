@@ -143,7 +143,7 @@ def test_character_list_layout():
 
 
 @pytest.mark.parametrize(
-    "shape", [(1, 3, 100, 96), (1, 3, 64), (1, 1, 64, 64)]
+    "shape", [(1, 3, 100, 96), (1, 3, 64), (1, 1, 64, 64), (0, 3, 64, 64)]
 )
 def test_detection_rejects_bad_shapes(detection, shape):
     network, _ = detection
@@ -151,7 +151,7 @@ def test_detection_rejects_bad_shapes(detection, shape):
         network(torch.zeros(shape))
 
 
-@pytest.mark.parametrize("shape", [(1, 3, 32, 320), (3, 48, 320), (1, 4, 48, 320)])
+@pytest.mark.parametrize("shape", [(1, 3, 32, 320), (3, 48, 320), (1, 4, 48, 320), (0, 3, 48, 320)])
 def test_recognition_rejects_bad_shapes(recognition, shape):
     network, _ = recognition
     with pytest.raises(ValueError):

@@ -35,6 +35,8 @@ def _check_images(x: torch.Tensor, network: str) -> None:
         raise ValueError(f"{network} expects a (N, 3, H, W) tensor, got shape {tuple(x.shape)}")
     if not x.is_floating_point():
         raise ValueError(f"{network} expects a floating point tensor, got {x.dtype}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{network} got an empty batch; skip the call when there is nothing to process")
 
 
 class DetectionNetwork(nn.Module):
