@@ -165,6 +165,8 @@ def test_networks_load_on_cpu_in_eval_float32():
         assert tensors, "the weights must be part of the module state"
         assert all(t.device.type == "cpu" for t in tensors)
         assert all(t.dtype == torch.float32 for t in tensors if t.is_floating_point())
+        weights = list(network.parameters())
+        assert weights and not any(weight.requires_grad for weight in weights)
 
 
 def test_double_precision_copy_gives_the_same_map(detection):

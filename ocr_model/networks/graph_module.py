@@ -1,7 +1,7 @@
 """Run an :class:`~ocr_model.onnx_tensors.OnnxGraph` with torch operators, as an ``nn.Module``.
 
-Every constant of the graph becomes a buffer, so ``.to(device)``, ``.half()`` and
-``state_dict()`` work as for any module. ``forward`` walks the (already fused, see
+Every constant of the graph becomes a frozen parameter (float) or a buffer (integer), so
+``.to(device)``, ``.half()``, ``parameters()`` and ``state_dict()`` work as for any module. ``forward`` walks the (already fused, see
 :mod:`ocr_model.networks.fusion`) node list once, calling one torch function per node.
 """
 
@@ -464,7 +464,12 @@ class OnnxGraphModule(nn.Module):
             if name not in used:
                 continue
             buffer = _buffer_name(index, name)
-            self.register_buffer(buffer, torch.from_numpy(np.array(array, copy=True)))
+            tensor = torch.from_numpy(np.array(array, copy=True))
+            if tensor.is_floating_point():
+                # Frozen parameters, so that the usual ``next(model.parameters()).device`` works.
+                self.register_parameter(buffer, nn.Parameter(tensor, requires_grad=False))
+            else:
+                self.register_buffer(buffer, tensor)
             self._constant_buffers[name] = buffer
         # Free every intermediate right after its last reader, to keep peak memory low.
         last_use: dict[str, int] = {}
