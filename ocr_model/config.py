@@ -10,6 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+# Hard ceilings that per-call options cannot exceed, so one request's worst case stays
+# bounded (detection input ~ 16 MP: ~0.2 GB of float32 activations per feature map level).
+HARD_MAX_DETECTION_PIXELS = 4096 * 4096
+HARD_MAX_DETECTION_SIDE = 8192
+HARD_MAX_TEXT_REGIONS = 5000
+HARD_MAX_UPSCALE = 4.0
+
 
 @dataclass(frozen=True)
 class OcrConfig:
@@ -91,6 +98,18 @@ class OcrConfig:
             raise ValueError("det_unclip_ratio must be positive")
         if self.max_text_regions < 1 or self.rec_batch_size < 1:
             raise ValueError("max_text_regions and rec_batch_size must be at least 1")
+        if (
+            self.det_max_pixels > HARD_MAX_DETECTION_PIXELS
+            or max(self.det_max_side, self.det_min_side) > HARD_MAX_DETECTION_SIDE
+            or self.max_text_regions > HARD_MAX_TEXT_REGIONS
+            or not 0 < self.det_max_upscale <= HARD_MAX_UPSCALE
+        ):
+            raise ValueError(
+                f"detection size / region limits above the hard caps (pixels <= {HARD_MAX_DETECTION_PIXELS}, "
+                f"side <= {HARD_MAX_DETECTION_SIDE}, regions <= {HARD_MAX_TEXT_REGIONS}, upscale in (0, {HARD_MAX_UPSCALE}])"
+            )
+        if self.rec_min_width < 8 or self.rec_max_batch_pixels_width < 8 * self.rec_height:
+            raise ValueError("rec_min_width must be >= 8 and rec_max_batch_pixels_width >= 8 * rec_height")
         if self.orientation not in ("off", "auto", "all"):
             raise ValueError(f"orientation must be 'off', 'auto' or 'all', got {self.orientation!r}")
 

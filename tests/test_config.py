@@ -18,7 +18,16 @@ def test_unknown_option_is_a_value_error_naming_it():
 
 @pytest.mark.parametrize(
     "options",
-    [{"orientation": "sideways"}, {"det_threshold": 1.5}, {"det_max_side": 8}, {"max_text_regions": 0}],
+    [
+        {"orientation": "sideways"},
+        {"det_threshold": 1.5},
+        {"det_max_side": 8},
+        {"max_text_regions": 0},
+        {"max_text_regions": 10**6},  # above the hard cap
+        {"det_max_pixels": 10**9},
+        {"det_max_side": 100_000},
+        {"det_max_upscale": 50.0},
+    ],
 )
 def test_invalid_values_are_rejected(options):
     with pytest.raises(ValueError):
