@@ -10,7 +10,11 @@ The OCR engine is loaded when this module is imported, before the first request.
 from __future__ import annotations
 
 import logging
+import os
 import sys
+
+# Before anything imports torch: see ocr_model/__init__.py for why.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from demo import build_demo
 from demo.config import AppConfig, apply_process_settings, load_config
