@@ -70,7 +70,7 @@ class OcrConfig:
     rec_height: int = 48
     # Minimum padded input width. Why: the network was trained on 320-wide inputs; short
     # words padded to a narrower width are cheaper but may read differently.
-    rec_min_width: int = 320
+    rec_min_width: int = 192
     # Lines per recognition batch. Why: batching amortizes per-call overhead; lines are
     # sorted by aspect ratio first so little padding is wasted.
     rec_batch_size: int = 16
