@@ -1,25 +1,34 @@
-"""Out-of-memory helpers for callers that must not import torch themselves (the Gradio app).
+"""Give freed heap memory back to the OS after a call (glibc only; a no-op elsewhere).
 
-A request that runs the accelerator out of memory must end with a message to that user while the
-server keeps serving: the caller catches the error with `is_out_of_memory`, leaves its `except` block
-(the traceback pins the frames and the tensors they hold), drops its own references, and then calls
-`release_accelerator_memory` so the next request starts from a clean cache.
+Each `predict` frees a few hundred MB of network temporaries; glibc keeps most of it
+mapped and fragmented, so a long-running process's resident size creeps up call after
+call (measured on sroie-dev: 355 -> 1680 MiB peak over 19 images without trimming,
+1319 MiB with a trim after each call).
 """
 
 from __future__ import annotations
 
-import gc
-
-import torch
-
-
-def is_out_of_memory(error: BaseException) -> bool:
-    """True for torch's out-of-memory error (CUDA or other accelerators) and Python's MemoryError."""
-    return isinstance(error, (torch.OutOfMemoryError, MemoryError))
+import ctypes
+import ctypes.util
+import functools
+import sys
 
 
-def release_accelerator_memory() -> None:
-    """Collect garbage and return cached accelerator blocks to the driver. Safe to call on CPU."""
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
+@functools.cache
+def _glibc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        libc = ctypes.CDLL(name)
+    except OSError:
+        return None
+    return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "gnu_get_libc_version") else None
+
+
+def trim_heap() -> bool:
+    """malloc_trim(0): True if memory was returned to the kernel."""
+    libc = _glibc()
+    return bool(libc.malloc_trim(0)) if libc is not None else False

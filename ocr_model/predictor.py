@@ -17,6 +17,7 @@ import torch
 
 from .config import OcrConfig
 from .crops import crop_quad
+from .memory import trim_heap
 from .detection import (
     boxes_from_probabilities,
     keep_reasonable_quads,
@@ -152,11 +153,16 @@ class OcrModel:
             readings = self._retry_upside_down(crops, readings, config)
             timings["orientation"] = time.perf_counter() - mark
 
+        del crops, probabilities, det_input
         kept = [
             index
             for index in reading_order(polygons)
             if readings[index].text and readings[index].confidence >= config.min_text_confidence
         ]
+        if config.trim_memory_after_call:
+            mark = time.perf_counter()
+            trim_heap()
+            timings["memory_trim"] = time.perf_counter() - mark
         timings["total"] = time.perf_counter() - started
         return Predictions(
             polygons=[polygons[index] for index in kept],
