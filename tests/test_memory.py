@@ -1,33 +1,14 @@
-"""Tests for ocr_model/memory.py: out-of-memory detection and cache release."""
+import sys
 
-from __future__ import annotations
+import numpy as np
 
-import pytest
-import torch
-
-from ocr_model import memory
+from ocr_model.memory import trim_heap
 
 
-@pytest.mark.parametrize(
-    ("error", "expected"),
-    [
-        (torch.cuda.OutOfMemoryError("CUDA out of memory"), True),
-        (torch.OutOfMemoryError("out of memory"), True),
-        (MemoryError(), True),
-        (RuntimeError("CUDA error: device-side assert triggered"), False),
-        (ValueError("bad image"), False),
-    ],
-)
-def test_is_out_of_memory(error: BaseException, expected: bool) -> None:
-    assert memory.is_out_of_memory(error) is expected
-
-
-def test_release_empties_the_cuda_cache_only_when_cuda_is_available(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    monkeypatch.setattr(memory.torch.cuda, "empty_cache", lambda: calls.append("empty_cache"))
-    monkeypatch.setattr(memory.torch.cuda, "is_available", lambda: False)
-    memory.release_accelerator_memory()
-    assert calls == []
-    monkeypatch.setattr(memory.torch.cuda, "is_available", lambda: True)
-    memory.release_accelerator_memory()
-    assert calls == ["empty_cache"]
+def test_trim_heap_returns_freed_memory_on_glibc_and_is_harmless_elsewhere():
+    blocks = [np.ones(1 << 18, dtype=np.uint8) for _ in range(64)]  # 16 MiB of small heap blocks
+    del blocks
+    result = trim_heap()
+    assert isinstance(result, bool)
+    if not sys.platform.startswith("linux"):
+        assert result is False

@@ -178,3 +178,9 @@ def test_device_and_thread_environment_variables(monkeypatch):
         assert configure_cpu_threads() == physical_core_count() >= 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_memory_trim_is_timed_when_on_and_skipped_when_off():
+    model = make_model()
+    assert "memory_trim" in model.predict(page_with_bars()).timings
+    assert "memory_trim" not in model.predict(page_with_bars(), trim_memory_after_call=False).timings
