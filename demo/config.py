@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from demo.allocator import limit_malloc_arenas
+from ocr_model.memory import limit_malloc_arenas
 from demo.security import server_app_kwargs
 
 # name -> (max_results_in_memory, max_display_size). Documented in the README.
@@ -254,7 +254,7 @@ def apply_process_settings(config: AppConfig) -> None:
 
     Must run before `build_demo()` creates components (they capture the temp dir).
     """
-    limit_malloc_arenas()  # before Gradio starts its worker threads; see demo/allocator.py
+    limit_malloc_arenas()  # before Gradio starts its worker threads; see ocr_model/memory.py
     if config.temp_dir:
         os.makedirs(config.temp_dir, exist_ok=True)
         os.environ["GRADIO_TEMP_DIR"] = config.temp_dir

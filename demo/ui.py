@@ -11,7 +11,7 @@ from typing import Any
 import gradio as gr
 
 from demo import handlers
-from demo.allocator import release_freed_memory
+from ocr_model.memory import trim_heap
 from demo.components import UploadedImage
 from demo.config import AppConfig, apply_process_settings, launch_kwargs, load_config, queue_kwargs
 from demo.engine import DEFAULT_DETECTION_SIZE, ORIENTATION_CHOICES, OcrEngine, device_name, load_engine, model_options
@@ -95,7 +95,7 @@ def build_demo(
             except user_error_types as error:
                 raise gr.Error(str(error), print_exception=False) from None
             finally:
-                release_freed_memory()  # the request's temporaries are freed now; give the pages back
+                trim_heap()  # the request's temporaries are freed now; give the pages back
 
         return wrapper
 
