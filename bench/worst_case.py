@@ -63,8 +63,9 @@ def noise_image(width: int, height: int, seed: int) -> bytes:
 
 def build_cases(seed: int) -> dict[str, bytes]:
     return {
-        "scan35": make_text_page("scan35.jpg", 7000, 5000, 120, 60, seed, words_per_line=6).data,
-        "cap40": make_text_page("cap40.jpg", 7300, 5470, 120, 60, seed + 1, words_per_line=6).data,
+        # 60 lines at a 50 px font: an ~80 px pitch, single-spaced like a real page (120 lines overlapped).
+        "scan35": make_text_page("scan35.jpg", 7000, 5000, 60, 50, seed, words_per_line=6).data,
+        "cap40": make_text_page("cap40.jpg", 7300, 5470, 60, 50, seed + 1, words_per_line=6).data,
         "tiny_grid": word_grid(2400, 2400, 14, seed + 2),
         "noise": noise_image(3000, 3000, seed + 3),
     }
