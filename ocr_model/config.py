@@ -56,14 +56,18 @@ class OcrConfig:
     crop_padding: float = 0.08
 
     # --- orientation (180°) ----------------------------------------------------------------
-    # "off": never; "all": classify every line (like PP-OCR); "auto": classify only lines
-    # whose recognition confidence is below `orientation_retry_below`, then re-read the
-    # flipped ones. Why "auto": upright text (the vast majority) skips the extra network.
+    # "off": never; "all": classify every line (like PP-OCR); "auto": only lines whose
+    # recognition confidence is below `orientation_retry_below` are classified and re-read
+    # at 180°. Why "auto": upright text (the vast majority) skips the extra work.
     orientation: str = "auto"
     # Probability the classifier must give "180°" before a line is flipped.
     orientation_threshold: float = 0.9
     # In "auto" mode, lines read with a confidence under this are checked for 180°.
     orientation_retry_below: float = 0.85
+    # In "auto" mode, a doubtful line's 180° re-read replaces it without the classifier's
+    # agreement when its confidence is higher by this much. Why: the classifier missed an
+    # upside-down line read at 0.70 upright vs 1.00 flipped; a margin keeps symmetric glyphs stable.
+    orientation_reread_margin: float = 0.15
 
     # --- recognition -------------------------------------------------------------------
     # Recognition input height (fixed by the network).
@@ -99,6 +103,8 @@ class OcrConfig:
             raise ValueError("det_max_side and det_min_side must be at least 32")
         if not 0.0 < self.det_threshold < 1.0 or not 0.0 <= self.det_box_threshold < 1.0:
             raise ValueError("det_threshold must be in (0, 1) and det_box_threshold in [0, 1)")
+        if self.orientation_reread_margin < 0:
+            raise ValueError("orientation_reread_margin must be >= 0")
         if self.det_unclip_ratio <= 0:
             raise ValueError("det_unclip_ratio must be positive")
         if self.max_text_regions < 1 or self.rec_batch_size < 1:

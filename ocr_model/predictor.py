@@ -26,7 +26,7 @@ from .detection import (
     run_detection_network,
 )
 from .orientation import rotate_180, upside_down_probabilities
-from .reading_order import reading_order
+from .reading_order import reading_order, reading_order_of_upside_down_page
 from .recognition import LineReading, recognize_lines
 from .types import Predictions
 
@@ -139,9 +139,12 @@ class OcrModel:
         if not polygons:
             return empty()
 
+        flipped_lines: list[int] = []
         if config.orientation == "all":
             mark = time.perf_counter()
-            crops = self._fix_orientation(crops, list(range(len(crops))), config)
+            fixed = self._fix_orientation(crops, list(range(len(crops))), config)
+            flipped_lines = [i for i in range(len(crops)) if fixed[i] is not crops[i]]
+            crops = fixed
             timings["orientation"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
@@ -150,13 +153,18 @@ class OcrModel:
 
         if config.orientation == "auto" and self.orientation_classifier is not None:
             mark = time.perf_counter()
-            readings = self._retry_upside_down(crops, readings, config)
+            readings, flipped_lines = self._retry_upside_down(crops, readings, config)
             timings["orientation"] = time.perf_counter() - mark
 
         del crops, probabilities, det_input
         kept = [
             index
-            for index in reading_order(polygons)
+            for index in (
+                # Most lines turned by 180°: the page itself is upside down, so read it that way up.
+                reading_order_of_upside_down_page(polygons, width, height)
+                if 2 * len(flipped_lines) > len(polygons)
+                else reading_order(polygons)
+            )
             if readings[index].text and readings[index].confidence >= config.min_text_confidence
         ]
         if config.trim_memory_after_call:
@@ -203,19 +211,29 @@ class OcrModel:
 
     def _retry_upside_down(
         self, crops: list[np.ndarray], readings: list[LineReading], config: OcrConfig
-    ) -> list[LineReading]:
-        """Classify only doubtful lines; re-read those called upside down, keep the better read."""
+    ) -> tuple[list[LineReading], list[int]]:
+        """Re-read doubtful lines rotated by 180° and keep the flipped read when it is better.
+
+        Returns the readings and the indices of the lines that were flipped.
+
+        The flip is accepted when the flipped read is more confident and either the classifier calls
+        the line upside down or the flipped read wins by `orientation_reread_margin` (the small
+        classifier misses some upside-down lines that the recognizer reads cleanly once flipped).
+        """
         doubtful = [i for i, reading in enumerate(readings) if reading.confidence < config.orientation_retry_below]
-        flipped = self._fix_orientation(crops, doubtful, config)
-        changed = [i for i in doubtful if flipped[i] is not crops[i]]
-        if not changed:
-            return readings
-        rereadings = self._recognize([flipped[i] for i in changed], config)
+        if not doubtful:
+            return readings, []
+        upside_down = upside_down_probabilities(self.orientation_classifier, [crops[i] for i in doubtful])
+        rereadings = self._recognize([rotate_180(crops[i]) for i in doubtful], config)
         improved = list(readings)
-        for index, rereading in zip(changed, rereadings):
-            if rereading.confidence > readings[index].confidence:
+        flipped: list[int] = []
+        for index, probability, rereading in zip(doubtful, upside_down, rereadings):
+            gain = rereading.confidence - readings[index].confidence
+            classifier_agrees = probability > config.orientation_threshold
+            if gain > 0 and (classifier_agrees or gain > config.orientation_reread_margin):
                 improved[index] = rereading
-        return improved
+                flipped.append(index)
+        return improved, flipped
 
 
 _MODEL: OcrModel | None = None

@@ -36,3 +36,9 @@ def reading_order(polygons: list[np.ndarray]) -> list[int]:
         row_top, row_bottom = tops[index], bottoms[index]
 
     return [index for row in rows for index in sorted(row, key=lambda i: lefts[i])]
+
+
+def reading_order_of_upside_down_page(polygons: list[np.ndarray], width: int, height: int) -> list[int]:
+    """Reading order for a page turned by 180°: rows bottom to top, right to left in the image."""
+    page_corner = np.array([width, height], dtype=np.float64)
+    return reading_order([page_corner - np.asarray(polygon, dtype=np.float64) for polygon in polygons])

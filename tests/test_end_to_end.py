@@ -46,10 +46,11 @@ def test_reads_rendered_lines_in_order_with_boxes_around_them(model):
 
 def test_upside_down_lines_are_fixed_by_the_orientation_check(model):
     image = render(LINES, rotate_180=True)
-    # each line is read the right way up; the page itself is not turned, so the
-    # reading order of an upside-down page is bottom line first
-    assert model.predict(image, orientation="all").texts == LINES[::-1]
-    assert model.predict(image, orientation="auto").texts == LINES[::-1]
+    # each line is read the right way up, and since most lines were flipped the page is
+    # read the way up its text is: first line first
+    assert model.predict(image, orientation="all").texts == LINES
+    assert model.predict(image, orientation="auto").texts == LINES
+    assert model.predict(image, orientation="off").texts != LINES
 
 
 def test_gray_rgba_and_degenerate_inputs(model):

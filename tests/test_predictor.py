@@ -96,6 +96,23 @@ def test_auto_orientation_rereads_only_doubtful_lines_that_look_upside_down():
     assert model.predict(image, orientation="all").texts == ["a"]
 
 
+
+class NeverUpsideDown(torch.nn.Module):
+    def forward(self, x):
+        return torch.tensor([[1.0, 0.0]]).repeat(x.shape[0], 1)
+
+
+def test_auto_orientation_flips_a_line_the_classifier_misses_when_the_flipped_read_is_much_better():
+    image = np.full((200, 400, 3), 255, dtype=np.uint8)
+    image[40:56, 50:350] = 120  # the recognizer stand-in reads this unsure ('b') upright, sure ('a') flipped
+    image[56:70, 50:350] = 0
+    config = OcrConfig(min_text_confidence=0.0, det_unclip_ratio=0.1)
+    model = OcrModel(DarkPixelsAreText(), ReadsA(), CHARS, NeverUpsideDown(), config)
+    assert model.predict(image, orientation="auto").texts == ["a"]
+    # the classifier disagrees and the gain is below the margin: the upright read stays
+    assert model.predict(image, orientation="auto", orientation_reread_margin=0.99).texts == ["b"]
+    assert model.predict(image, orientation="all").texts == ["b"]  # "all" trusts the classifier alone
+
 @pytest.mark.parametrize(
     "bad,message",
     [
