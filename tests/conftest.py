@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 import numpy as np
@@ -91,6 +94,24 @@ class AppServer:
                 time.sleep(0.5)
         self.__exit__(None, None, None)
         raise RuntimeError(f"app.py did not answer on {self.url} within 240 s:\n{self.log()}")
+
+    def post_upload(self, name: str, payload: bytes, content_type: str = "application/octet-stream") -> tuple[int, bytes]:
+        """POST one file to Gradio's upload route as a browser would; returns (status, body)."""
+        boundary = uuid.uuid4().hex
+        body = (
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n"
+            f"Content-Type: {content_type}\r\n\r\n"
+        ).encode() + payload + f"\r\n--{boundary}--\r\n".encode()
+        parts = urlsplit(self.url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        try:
+            connection.request(
+                "POST", "/gradio_api/upload", body=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+            )
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]

@@ -41,22 +41,9 @@ def raw_get(server: AppServer, path: str) -> tuple[int, bytes]:
 
 def upload(server: AppServer, name: str, payload: bytes) -> str:
     """POST one file to Gradio's upload route; returns the server-side path it was stored at."""
-    boundary = uuid.uuid4().hex
-    body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n"
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode() + payload + f"\r\n--{boundary}--\r\n".encode()
-    parts = urlsplit(server.url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    try:
-        connection.request(
-            "POST", "/gradio_api/upload", body=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
-        )
-        response = connection.getresponse()
-        assert response.status == 200, response.read()[:300]
-        return json.loads(response.read())[0]
-    finally:
-        connection.close()
+    status, body = server.post_upload(name, payload)
+    assert status == 200, body[:300]
+    return json.loads(body)[0]
 
 
 def test_an_uploaded_file_is_served_back_from_the_dedicated_temp_dir(server: AppServer) -> None:

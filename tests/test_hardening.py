@@ -7,18 +7,15 @@ EXIF-rotated, WebP, AVIF, HEIC) must be read, with the text found. All inputs ar
 
 from __future__ import annotations
 
-import http.client
 import io
 import os
 import struct
 import time
-import uuid
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 import psutil
@@ -323,24 +320,10 @@ def _files_under(directory: Path) -> set[str]:
 def test_upload_above_the_limit_is_refused_with_413_and_leaves_no_file(server: AppServer, client: Client, inputs: Path) -> None:
     temp_dir = server.temp_dir / "gradio"
     before = _files_under(temp_dir)
-    boundary = uuid.uuid4().hex
     payload = os.urandom(1_500_000)  # above the 1 MB limit
-    body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.png\"\r\n"
-        "Content-Type: image/png\r\n\r\n"
-    ).encode() + payload + f"\r\n--{boundary}--\r\n".encode()
-    parts = urlsplit(server.url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-    try:
-        connection.request(
-            "POST", "/gradio_api/upload", body=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
-        )
-        response = connection.getresponse()
-        response_body = response.read()
-    finally:
-        connection.close()
+    status, response_body = server.post_upload("big.png", payload, content_type="image/png")
 
-    assert response.status == 413, response_body[:200]
+    assert status == 413, response_body[:200]
     assert b"Traceback" not in response_body
     assert _files_under(temp_dir) == before, "a partial upload was left in the temp dir"
 
