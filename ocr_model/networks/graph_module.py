@@ -1,8 +1,14 @@
 """Run an :class:`~ocr_model.onnx_tensors.OnnxGraph` with torch operators, as an ``nn.Module``.
 
-Every constant of the graph becomes a frozen parameter (float) or a buffer (integer), so
-``.to(device)``, ``.half()``, ``parameters()`` and ``state_dict()`` work as for any module. ``forward`` walks the (already fused, see
-:mod:`ocr_model.networks.fusion`) node list once, calling one torch function per node.
+Every float constant the graph computes with becomes a frozen parameter, so ``.to(device)``,
+``parameters()`` and ``state_dict()`` work as for any module. ``forward`` walks the (already fused,
+see :mod:`ocr_model.networks.fusion`) node list once, calling one torch function per node.
+
+Shape arithmetic never touches a device: ``Shape`` yields a host numpy int64 vector, integer
+constants and the constants that ops only read as settings (Reshape targets, Slice bounds, Resize
+scales, Clip limits) stay host numpy arrays, and Slice/Squeeze/Unsqueeze/Concat/Cast/Reshape of such
+values are computed in numpy. So every tensor ``forward`` makes lives on the input's device, and no
+op reads a device tensor back to the host (no GPU synchronisation inside a network).
 """
 
 from __future__ import annotations
@@ -18,6 +24,25 @@ from torch import nn
 from ocr_model.onnx_tensors import OnnxGraph, OnnxNode
 
 OpFunction = Callable[[OnnxNode, list], torch.Tensor]
+
+# Inputs that ops read as settings, never as data: (op type) -> input positions. Constants
+# used only there are kept as host numpy arrays (see the module docstring).
+HOST_INPUTS: dict[str, frozenset[int]] = {
+    "Reshape": frozenset({1}),
+    "Slice": frozenset({1, 2, 3, 4}),
+    "Resize": frozenset({1, 2, 3}),
+    "Clip": frozenset({1, 2}),
+}
+
+
+def _is_host(value: object) -> bool:
+    """A host (numpy) value: shape arithmetic and settings, never device data."""
+    return isinstance(value, np.ndarray)
+
+
+def _host_list(value: object) -> list:
+    """The values of a settings input (numpy array or a CPU tensor at load-time folding)."""
+    return np.asarray(value).reshape(-1).tolist() if _is_host(value) else value.reshape(-1).tolist()
 
 
 def same_upper_padding(
@@ -189,13 +214,13 @@ def _resize(node: OnnxNode, args: list) -> torch.Tensor:
         "nearest_mode", "round_prefer_floor"
     ) != "floor":
         raise NotImplementedError("Resize is only supported as nearest/asymmetric/floor")
-    scales = args[2] if len(args) > 2 and args[2] is not None and args[2].numel() else None
-    sizes = args[3] if len(args) > 3 and args[3] is not None and args[3].numel() else None
-    if sizes is not None:
-        return F.interpolate(x, size=[int(v) for v in sizes.tolist()[2:]], mode="nearest")
-    if scales is None:
+    scales = _host_list(args[2]) if len(args) > 2 and args[2] is not None else []
+    sizes = _host_list(args[3]) if len(args) > 3 and args[3] is not None else []
+    if sizes:
+        return F.interpolate(x, size=[int(v) for v in sizes[2:]], mode="nearest")
+    if not scales:
         raise ValueError("Resize needs scales or sizes")
-    factors = [float(v) for v in scales.tolist()]
+    factors = [float(v) for v in scales]
     if factors[:2] != [1.0, 1.0]:
         raise NotImplementedError("Resize over batch or channel axes")
     return F.interpolate(x, scale_factor=factors[2:], mode="nearest")
@@ -213,18 +238,18 @@ def _softmax(node: OnnxNode, args: list) -> torch.Tensor:
 
 
 def _reshape(node: OnnxNode, args: list) -> torch.Tensor:
-    x, shape = args[0], [int(v) for v in args[1].tolist()]
+    x, shape = args[0], [int(v) for v in _host_list(args[1])]
     target = [x.shape[i] if v == 0 else v for i, v in enumerate(shape)]
     return x.reshape(target)
 
 
 def _slice(node: OnnxNode, args: list) -> torch.Tensor:
     x = args[0]
-    starts = [int(v) for v in args[1].tolist()]
-    ends = [int(v) for v in args[2].tolist()]
-    axes = [int(v) for v in args[3].tolist()] if len(args) > 3 and args[3] is not None else list(range(len(starts)))
-    steps = [int(v) for v in args[4].tolist()] if len(args) > 4 and args[4] is not None else [1] * len(starts)
-    index: list = [slice(None)] * x.dim()
+    starts = [int(v) for v in _host_list(args[1])]
+    ends = [int(v) for v in _host_list(args[2])]
+    axes = [int(v) for v in _host_list(args[3])] if len(args) > 3 and args[3] is not None else list(range(len(starts)))
+    steps = [int(v) for v in _host_list(args[4])] if len(args) > 4 and args[4] is not None else [1] * len(starts)
+    index: list = [slice(None)] * x.ndim
     for start, end, axis, step in zip(starts, ends, axes, steps):
         if step != 1:
             raise NotImplementedError("Slice with step != 1")
@@ -238,6 +263,8 @@ def _slice(node: OnnxNode, args: list) -> torch.Tensor:
 def _squeeze(node: OnnxNode, args: list) -> torch.Tensor:
     x = args[0]
     axes = node.attributes.get("axes")
+    if _is_host(x):
+        return np.squeeze(x, axis=None if axes is None else tuple(a % x.ndim for a in axes))
     if axes is None:
         return x.squeeze()
     for axis in sorted((a % x.dim() for a in axes), reverse=True):
@@ -247,9 +274,9 @@ def _squeeze(node: OnnxNode, args: list) -> torch.Tensor:
 
 def _unsqueeze(node: OnnxNode, args: list) -> torch.Tensor:
     x = args[0]
-    output_rank = x.dim() + len(node.attributes["axes"])
+    output_rank = x.ndim + len(node.attributes["axes"])
     for axis in sorted(a % output_rank for a in node.attributes["axes"]):
-        x = x.unsqueeze(axis)
+        x = np.expand_dims(x, axis) if _is_host(x) else x.unsqueeze(axis)
     return x
 
 
@@ -264,8 +291,8 @@ def _clip(node: OnnxNode, args: list) -> torch.Tensor:
     high = args[2] if len(args) > 2 and args[2] is not None else None
     return torch.clamp(
         args[0],
-        None if low is None else float(low),
-        None if high is None else float(high),
+        None if low is None else float(_host_list(low)[0]),
+        None if high is None else float(_host_list(high)[0]),
     )
 
 
@@ -277,6 +304,21 @@ _ONNX_TO_TORCH_DTYPE = {
     10: torch.float16,
     11: torch.float64,
 }
+
+
+_ONNX_TO_NUMPY_DTYPE = {1: np.float32, 6: np.int32, 7: np.int64, 9: np.bool_, 10: np.float16, 11: np.float64}
+
+
+def _concat(node: OnnxNode, args: list) -> torch.Tensor:
+    if all(_is_host(a) for a in args):
+        return np.concatenate(args, axis=node.attributes["axis"])
+    return torch.cat(args, dim=node.attributes["axis"])
+
+
+def _cast(node: OnnxNode, args: list) -> torch.Tensor:
+    if _is_host(args[0]):
+        return args[0].astype(_ONNX_TO_NUMPY_DTYPE[node.attributes["to"]])
+    return args[0].to(_ONNX_TO_TORCH_DTYPE[node.attributes["to"]])
 
 
 def _batch_norm(node: OnnxNode, args: list) -> torch.Tensor:
@@ -410,14 +452,14 @@ OPS: dict[str, OpFunction] = {
     "Softmax": _softmax,
     "MatMul": lambda node, a: torch.matmul(a[0], a[1]),
     "ReduceMean": _reduce_mean,
-    "Concat": lambda node, a: torch.cat(a, dim=node.attributes["axis"]),
+    "Concat": _concat,
     "Reshape": _reshape,
     "Transpose": lambda node, a: a[0].permute(node.attributes.get("perm", list(range(a[0].dim()))[::-1])),
     "Slice": _slice,
     "Squeeze": _squeeze,
     "Unsqueeze": _unsqueeze,
-    "Shape": lambda node, a: torch.tensor(a[0].shape, dtype=torch.int64),
-    "Cast": lambda node, a: a[0].to(_ONNX_TO_TORCH_DTYPE[node.attributes["to"]]),
+    "Shape": lambda node, a: np.array(a[0].shape, dtype=np.int64),  # host value, see the module docstring
+    "Cast": _cast,
     # Fused operators produced by ocr_model.networks.fusion:
     "FusedConv": _fused_conv,
     "FusedConvTranspose": _fused_conv_transpose,
@@ -459,17 +501,25 @@ class OnnxGraphModule(nn.Module):
         self.input_name = graph.input_name
         self.output_name = graph.output_name
         used = {name for node in self.nodes for name in node.inputs}
+        data_inputs = {
+            name
+            for node in self.nodes
+            for position, name in enumerate(node.inputs)
+            if position not in HOST_INPUTS.get(node.op_type, frozenset())
+        }
         self._constant_buffers: dict[str, str] = {}
+        # Integer constants and settings-only constants: host numpy values (never moved by .to()).
+        self._host_constants: dict[str, np.ndarray] = {}
         for index, (name, array) in enumerate(graph.constants.items()):
             if name not in used:
                 continue
+            array = np.array(array, copy=True)
+            if not np.issubdtype(array.dtype, np.floating) or name not in data_inputs:
+                self._host_constants[name] = array
+                continue
             buffer = _buffer_name(index, name)
-            tensor = torch.from_numpy(np.array(array, copy=True))
-            if tensor.is_floating_point():
-                # Frozen parameters, so that the usual ``next(model.parameters()).device`` works.
-                self.register_parameter(buffer, nn.Parameter(tensor, requires_grad=False))
-            else:
-                self.register_buffer(buffer, tensor)
+            # Frozen parameters, so that the usual ``next(model.parameters()).device`` works.
+            self.register_parameter(buffer, nn.Parameter(torch.from_numpy(array), requires_grad=False))
             self._constant_buffers[name] = buffer
         # Free every intermediate right after its last reader, to keep peak memory low.
         last_use: dict[str, int] = {}
@@ -478,11 +528,11 @@ class OnnxGraphModule(nn.Module):
                 last_use[name] = index
         self._release_after: list[list[str]] = [[] for _ in self.nodes]
         for name, index in last_use.items():
-            if name and name not in self._constant_buffers and name != self.output_name:
+            if name and name not in self._constant_buffers and name not in self._host_constants and name != self.output_name:
                 self._release_after[index].append(name)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        values: dict[str, torch.Tensor | None] = {self.input_name: x, "": None}
+        values: dict[str, torch.Tensor | np.ndarray | None] = {self.input_name: x, "": None, **self._host_constants}
         for name, buffer in self._constant_buffers.items():
             values[name] = getattr(self, buffer)
         for node, releases in zip(self.nodes, self._release_after):

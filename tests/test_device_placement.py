@@ -1,0 +1,78 @@
+"""Every tensor the networks make lives on the input's device: checked without a GPU.
+
+The networks are moved to the ``meta`` device (shapes and dtypes, no data) and run there under a
+dispatch mode that records every operator whose output is on another device. A tensor made on
+the CPU inside ``forward`` (what broke CUDA: ``Shape`` made a CPU tensor that ``Concat`` joined
+with the moved constants) and any read-back of a device value to the host both fail here.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+
+from ocr_model.networks import load_detection_network, load_orientation_network, load_recognition_network
+
+
+class OffDeviceOutputs(TorchDispatchMode):
+    """Records every operator call whose tensor outputs are not on `device`."""
+
+    def __init__(self, device: torch.device) -> None:
+        super().__init__()
+        self.device = device
+        self.offenders: list[str] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for value in tree_flatten(out)[0]:
+            if isinstance(value, torch.Tensor) and value.device != self.device:
+                self.offenders.append(f"{func} -> {value.device}")
+        return out
+
+
+@pytest.fixture(scope="module")
+def networks():
+    return {
+        "detection": load_detection_network(),
+        "recognition": load_recognition_network(),
+        "orientation": load_orientation_network(),
+    }
+
+
+CASES = [
+    ("detection", (2, 3, 96, 160), (2, 1, 96, 160)),
+    ("recognition", (3, 3, 48, 200), (3, 25, 18710)),
+    ("orientation", (2, 3, 48, 192), (2, 2)),
+]
+
+
+@pytest.mark.parametrize("name, input_shape, output_shape", CASES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_networks_run_entirely_on_the_device_of_their_input(networks, name, input_shape, output_shape, dtype):
+    network = copy.deepcopy(networks[name]).to(device="meta", dtype=dtype)
+    meta = torch.device("meta")
+    with torch.inference_mode(), OffDeviceOutputs(meta) as audit:
+        output = network(torch.zeros(input_shape, device=meta, dtype=dtype))
+    assert audit.offenders == []
+    assert output.device == meta and tuple(output.shape) == output_shape and output.dtype == dtype
+
+
+def test_recognition_greedy_outputs_stay_on_the_device(networks):
+    network = copy.deepcopy(networks["recognition"]).to("meta")
+    meta = torch.device("meta")
+    with torch.inference_mode(), OffDeviceOutputs(meta) as audit:
+        best_class, probability = network.best_classes(torch.zeros((2, 3, 48, 96), device=meta))
+    assert audit.offenders == []
+    assert best_class.shape == probability.shape == (2, 12)
+
+
+def test_the_audit_catches_a_host_tensor():
+    # The check itself must be able to fail: a CPU tensor made next to meta data is reported.
+    with torch.inference_mode(), OffDeviceOutputs(torch.device("meta")) as audit:
+        torch.zeros(2, device="meta") * 2
+        torch.tensor([1, 2], dtype=torch.int64)
+    assert audit.offenders and all(offender.endswith("-> cpu") for offender in audit.offenders)
