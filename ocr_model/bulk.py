@@ -1,0 +1,547 @@
+"""Bulk OCR: find the input files, map each to its outputs, run the engine over them, write atomically.
+
+`python -m ocr_model DIR --out OUT` is a thin layer over this module:
+
+- `discover_inputs` turns files, folders (recursive, by extension) and glob patterns into `InputFile`s, each
+  with the relative path its outputs mirror under the output folder.
+- `output_paths` maps an input to one file per format (`a/b.jpg` -> `OUT/a/b.jpg.json`).
+- `atomic_write` writes a temp file in the same folder, fsyncs it and renames it over the target, so a run
+  that is killed never leaves a half-written file where a finished one is expected; `is_complete` is what
+  `--resume` trusts.
+- `run` reads, predicts and writes every input not already complete: in this process (batched through
+  `predict_batch`, the GPU path) or in worker processes that each load the model once (the CPU path). A file
+  that cannot be read or predicted is reported and skipped; the `RunSummary` counts it.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import signal
+import sys
+import time
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Collection, Iterator, Sequence
+
+import numpy as np
+
+from .image_file import IMAGE_EXTENSIONS, read_image
+from .types import Predictions
+
+# ---------------------------------------------------------------------------------------------------------
+# Inputs
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One file to read, and the relative path its outputs (and its "file" field) use."""
+
+    path: Path
+    relative: PurePosixPath
+
+
+class InputError(ValueError):
+    """The inputs cannot be run as given (nothing found, two inputs that would write the same output)."""
+
+
+def _has_extension(path: str, extensions: Collection[str]) -> bool:
+    return os.path.splitext(path)[1].lower() in extensions
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def _walk_folder(folder: Path, extensions: Collection[str], exclude: Path | None) -> Iterator[Path]:
+    """Files under `folder` with a wanted extension, sorted, skipping hidden files/folders and `exclude`."""
+    for root, folders, files in os.walk(folder):  # does not follow symlinked folders: no loops
+        root_path = Path(root)
+        folders[:] = sorted(
+            name for name in folders if not _is_hidden(name) and (exclude is None or (root_path / name).resolve() != exclude)
+        )
+        for name in sorted(files):
+            if not _is_hidden(name) and _has_extension(name, extensions):
+                yield root_path / name
+
+
+def _glob_base(pattern: str) -> Path:
+    """The leading folders of a glob pattern that hold no wildcard (what matches are made relative to)."""
+    parts = Path(pattern).parts
+    base: list[str] = []
+    for part in parts[:-1]:
+        if glob.has_magic(part):
+            break
+        base.append(part)
+    return Path(*base) if base else Path(".")
+
+
+def discover_inputs(
+    specs: Sequence[str | os.PathLike[str]],
+    extensions: Collection[str] = IMAGE_EXTENSIONS,
+    exclude: str | os.PathLike[str] | None = None,
+) -> list[InputFile]:
+    """Expand files, folders and glob patterns into input files, in order, without duplicates.
+
+    - a file is taken whatever its extension; its outputs go at the top of the output folder (its name);
+    - a folder is scanned recursively for `extensions` (case-insensitive; hidden entries skipped); outputs
+      mirror the tree below that folder;
+    - anything else with `*`, `?` or `[` is a glob pattern (`**` recurses); matching files with a wanted
+      extension are taken, relative to the pattern's leading folders.
+    `exclude` (the output folder) is never scanned. Raises InputError naming every spec that matched nothing.
+    """
+    wanted = {extension.lower() for extension in extensions}
+    excluded = Path(exclude).resolve() if exclude is not None else None
+    found: list[InputFile] = []
+    seen: set[Path] = set()
+    missing: list[str] = []
+
+    def add(path: Path, relative: Path) -> None:
+        resolved = path.resolve()
+        if resolved in seen or (excluded is not None and resolved.is_relative_to(excluded)):
+            return
+        seen.add(resolved)
+        found.append(InputFile(path=path, relative=PurePosixPath(relative.as_posix())))
+
+    for spec in specs:
+        path = Path(spec)
+        before = len(found)
+        if path.is_file():
+            add(path, Path(path.name))
+        elif path.is_dir():
+            for file in _walk_folder(path, wanted, excluded):
+                add(file, file.relative_to(path))
+        elif glob.has_magic(str(spec)):
+            base = _glob_base(str(spec))
+            for match in sorted(glob.glob(str(spec), recursive=True)):
+                file = Path(match)
+                if file.is_file() and _has_extension(match, wanted):
+                    add(file, file.relative_to(base) if file.is_relative_to(base) else Path(file.name))
+        else:
+            missing.append(f"{spec}: no such file or folder")
+            continue
+        if len(found) == before and not path.is_file():
+            missing.append(f"{spec}: no files with extension {', '.join(sorted(wanted))}")
+    if missing:
+        raise InputError("; ".join(missing))
+    return found
+
+
+def check_unique_outputs(inputs: Sequence[InputFile]) -> None:
+    """Raise InputError if two inputs would write the same output (e.g. a/x.jpg and b/x.jpg given as files)."""
+    owners: dict[PurePosixPath, Path] = {}
+    clashes = []
+    for item in inputs:
+        key = PurePosixPath(item.relative.as_posix().lower())  # case-insensitive filesystems too
+        if key in owners:
+            clashes.append(f"{owners[key]} and {item.path} both map to {item.relative}")
+        else:
+            owners[key] = item.path
+    if clashes:
+        raise InputError("two inputs would write the same output: " + "; ".join(clashes) + " (pass their common folder instead)")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Outputs
+
+
+@dataclass(frozen=True)
+class Page:
+    """One image read from an input file and what the engine found on it."""
+
+    image: np.ndarray
+    predictions: Predictions
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """How one input's result is written: file suffix and a function of (relative file name, pages) -> bytes."""
+
+    name: str
+    suffix: str
+    render: Callable[[str, Sequence[Page]], bytes]
+
+
+def result_record(file: str, predictions: Predictions) -> dict[str, Any]:
+    """The JSON result of one image: `Predictions.to_dict()` plus the input's file name."""
+    return {"file": file, **predictions.to_dict()}
+
+
+def _render_json(file: str, pages: Sequence[Page]) -> bytes:
+    (page,) = pages
+    return json.dumps(result_record(file, page.predictions), ensure_ascii=False).encode("utf-8")
+
+
+def _render_text(file: str, pages: Sequence[Page]) -> bytes:
+    return "\n\n".join(page.predictions.full_text for page in pages).encode("utf-8") + b"\n"
+
+
+FORMATS: dict[str, OutputFormat] = {
+    "json": OutputFormat("json", ".json", _render_json),
+    "txt": OutputFormat("txt", ".txt", _render_text),
+}
+
+
+def parse_formats(text: str) -> list[OutputFormat]:
+    """`"json,txt"` -> the formats, in that order, without duplicates; ValueError names unknown ones."""
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in FORMATS]
+    if unknown or not names:
+        raise ValueError(f"unknown output format(s) {', '.join(unknown) or repr(text)}; available: {', '.join(FORMATS)}")
+    return [FORMATS[name] for name in dict.fromkeys(names)]
+
+
+def output_paths(out_dir: Path, relative: PurePosixPath, formats: Sequence[OutputFormat]) -> list[Path]:
+    """Where an input's outputs go: `OUT/<relative>` + each format's suffix (`a/b.jpg` -> `OUT/a/b.jpg.json`)."""
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        raise ValueError(f"output path must be relative and inside the output folder, got {relative}")
+    return [out_dir.joinpath(*relative.parent.parts, relative.name + fmt.suffix) for fmt in formats]
+
+
+def temp_path(path: Path, pid: int | None = None) -> Path:
+    """The temp file `atomic_write` uses for `path` in process `pid` (hidden, same folder)."""
+    return path.with_name(f".{path.name}.{os.getpid() if pid is None else pid}.tmp")
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that `path` is either absent/old or complete, never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = temp_path(path)
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def is_complete(paths: Sequence[Path]) -> bool:
+    """True when every output exists and each JSON output parses as a result (what --resume trusts)."""
+    for path in paths:
+        if not path.is_file():
+            return False
+        if path.suffix == ".json":
+            try:
+                data = json.loads(path.read_bytes())
+            except (OSError, ValueError):
+                return False
+            if not isinstance(data, dict) or "file" not in data or not ("lines" in data or "pages" in data):
+                return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Running
+
+
+def load_pages(path: Path) -> list[np.ndarray]:
+    """The images in one input file (one for an image file)."""
+    return [read_image(path)]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one input: `error` is None when its outputs were written."""
+
+    file: str
+    images: int = 0
+    error: str | None = None
+
+
+@dataclass
+class RunSummary:
+    total: int = 0  # inputs found
+    skipped: int = 0  # already complete (--resume)
+    done: int = 0  # written in this run
+    images: int = 0  # images (pages) read in this run
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def images_per_second(self) -> float:
+        return self.images / self.seconds if self.seconds > 0 else 0.0
+
+    def line(self) -> str:
+        text = (
+            f"{self.total} inputs: {self.done} done, {self.skipped} skipped (already complete), "
+            f"{len(self.failed)} failed; {self.images} images in {self.seconds:.1f} s ({self.images_per_second:.2f} images/s)"
+        )
+        if self.interrupted:
+            text += f"; interrupted, {self.total - self.skipped - self.done - len(self.failed)} not finished (rerun with --resume)"
+        elif self.failed:
+            text += " (failed inputs have no output; rerun with --resume to retry them)"
+        return text
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
+        return 1 if self.failed else 0
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    out_dir: Path
+    formats: tuple[OutputFormat, ...]
+    options: dict[str, Any] = field(default_factory=dict)  # predict() keyword options
+    batch_size: int = 1  # images per predict_batch call (in-process runs)
+    workers: int = 1  # worker processes (1: run in this process)
+    threads: int | None = None  # torch threads per worker process (None: cores / workers)
+    device: str | None = None  # "cpu", "cuda", "cuda:1"; None: the engine's choice
+
+
+def plan(inputs: Sequence[InputFile], settings: RunSettings, resume: bool) -> tuple[list[InputFile], int]:
+    """The inputs still to run, and how many were skipped because their outputs are complete."""
+    if not resume:
+        return list(inputs), 0
+    todo = [item for item in inputs if not is_complete(output_paths(settings.out_dir, item.relative, settings.formats))]
+    return todo, len(inputs) - len(todo)
+
+
+def write_outputs(item: InputFile, pages: Sequence[Page], settings: RunSettings) -> None:
+    """Write every format of one input (each atomically; the JSON, which --resume checks, last)."""
+    paths = output_paths(settings.out_dir, item.relative, settings.formats)
+    ordered = sorted(zip(settings.formats, paths), key=lambda pair: pair[0].name == "json")
+    for fmt, path in ordered:
+        atomic_write(path, fmt.render(item.relative.as_posix(), pages))
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _predict_pages(model: Any, images: Sequence[np.ndarray], options: dict[str, Any]) -> list[Predictions]:
+    return model.predict_batch(images, **options) if len(images) > 1 else [model.predict(images[0], **options)]
+
+
+def process_one(model: Any, item: InputFile, settings: RunSettings) -> Outcome:
+    """Read, predict and write one input; any failure becomes an Outcome with its error."""
+    file = item.relative.as_posix()
+    try:
+        images = load_pages(item.path)
+        predictions = _predict_pages(model, images, settings.options)
+        write_outputs(item, [Page(image, pred) for image, pred in zip(images, predictions)], settings)
+    except (MemoryError, Exception) as error:  # noqa: BLE001 - one bad file must not stop the run
+        return Outcome(file, error=_describe(error))
+    return Outcome(file, images=len(images))
+
+
+def _run_in_process(
+    model: Any, todo: Sequence[InputFile], settings: RunSettings, report: Callable[[Outcome], None]
+) -> None:
+    """Decode ahead in a thread while the engine runs; `batch_size` inputs per predict_batch call."""
+    batch_size = max(1, settings.batch_size)
+    decoder = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ocr-decode")
+    try:
+        queued: deque[tuple[InputFile, Future]] = deque()
+        pending = iter(todo)
+
+        def fill() -> None:
+            while len(queued) < 2 * batch_size:
+                item = next(pending, None)
+                if item is None:
+                    return
+                queued.append((item, decoder.submit(load_pages, item.path)))
+
+        fill()
+        while queued:
+            batch = [queued.popleft() for _ in range(min(batch_size, len(queued)))]
+            fill()
+            ready: list[tuple[InputFile, list[np.ndarray]]] = []
+            for item, future in batch:
+                try:
+                    ready.append((item, future.result()))
+                except Exception as error:  # noqa: BLE001
+                    report(Outcome(item.relative.as_posix(), error=_describe(error)))
+            if not ready:
+                continue
+            images = [image for _, pages in ready for image in pages]
+            try:
+                predictions = _predict_pages(model, images, settings.options)
+            except Exception:  # noqa: BLE001 - find the input that failed: predict them one by one
+                for item, pages in ready:
+                    report(_predict_and_write(model, item, pages, settings))
+                continue
+            start = 0
+            for item, pages in ready:
+                pages_predictions = predictions[start : start + len(pages)]
+                start += len(pages)
+                report(_write(item, pages, pages_predictions, settings))
+    finally:
+        decoder.shutdown(wait=True, cancel_futures=True)
+
+
+def _predict_and_write(model: Any, item: InputFile, images: list[np.ndarray], settings: RunSettings) -> Outcome:
+    try:
+        predictions = _predict_pages(model, images, settings.options)
+    except Exception as error:  # noqa: BLE001
+        return Outcome(item.relative.as_posix(), error=_describe(error))
+    return _write(item, images, predictions, settings)
+
+
+def _write(item: InputFile, images: list[np.ndarray], predictions: Sequence[Predictions], settings: RunSettings) -> Outcome:
+    try:
+        write_outputs(item, [Page(image, pred) for image, pred in zip(images, predictions)], settings)
+    except Exception as error:  # noqa: BLE001 - e.g. disk full: report it, go on
+        return Outcome(item.relative.as_posix(), error=f"cannot write output: {_describe(error)}")
+    return Outcome(item.relative.as_posix(), images=len(images))
+
+
+# Worker processes ------------------------------------------------------------------------------------
+
+_WORKER_MODEL: Any = None
+
+
+def configure_device(device: str | None, threads: int | None) -> None:
+    """Set the engine's device and CPU thread count for this process (before the model is loaded)."""
+    if device:
+        os.environ["OCR_DEVICE"] = device
+    if threads:
+        os.environ["OCR_NUM_THREADS"] = str(threads)
+
+
+def _init_worker(device: str | None, threads: int | None) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: no traceback per worker
+    configure_device(device, threads)
+    global _WORKER_MODEL
+    from .predictor import get_model
+
+    _WORKER_MODEL = get_model()
+
+
+def _worker_job(item: InputFile, settings: RunSettings) -> Outcome:
+    return process_one(_WORKER_MODEL, item, settings)
+
+
+def _run_in_workers(todo: Sequence[InputFile], settings: RunSettings, report: Callable[[Outcome], None]) -> None:
+    """One model per worker process; at most two inputs queued per worker. A worker that dies (e.g. killed
+    for memory) fails the inputs it held and the pool is started again."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # never fork a process that has torch threads running
+    pending = deque(todo)
+    while pending:
+        pool = ProcessPoolExecutor(
+            max_workers=settings.workers, mp_context=context, initializer=_init_worker,
+            initargs=(settings.device, settings.threads),
+        )
+        in_flight: dict[Future, InputFile] = {}
+        broken = False
+        try:
+            while pending or in_flight:
+                while pending and len(in_flight) < 2 * settings.workers:
+                    item = pending.popleft()
+                    in_flight[pool.submit(_worker_job, item, settings)] = item
+                future = next(_first_done(in_flight))
+                item = in_flight.pop(future)
+                try:
+                    report(future.result())
+                except BrokenProcessPool:
+                    report(Outcome(item.relative.as_posix(), error="worker process died (out of memory?)"))
+                    for other in in_flight.values():
+                        report(Outcome(other.relative.as_posix(), error="worker process died (out of memory?)"))
+                    in_flight.clear()
+                    broken = True
+                    break
+        except BaseException:
+            _stop_pool(pool)
+            for item in in_flight.values():  # killed mid-write: remove their temp files
+                for path in output_paths(settings.out_dir, item.relative, settings.formats):
+                    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+                        leftover.unlink(missing_ok=True)
+            raise
+        if not broken:
+            pool.shutdown(wait=True)
+        else:
+            _stop_pool(pool)
+
+
+def _first_done(futures: Collection[Future]) -> Iterator[Future]:
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    done, _ = wait(futures, return_when=FIRST_COMPLETED)
+    yield from done
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the worker processes now (their writes are atomic)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=10)
+
+
+def run(
+    inputs: Sequence[InputFile],
+    settings: RunSettings,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    model: Any = None,
+    log: Callable[[str], None] | None = None,
+) -> RunSummary:
+    """Run the engine over `inputs`, writing outputs under `settings.out_dir`; never raises for a bad file.
+
+    `model` (an object with predict/predict_batch) is used for in-process runs; by default the engine's shared
+    model is loaded. Ctrl-C ends the run early with `interrupted` set; outputs already written are complete.
+    """
+    from tqdm import tqdm
+
+    summary = RunSummary(total=len(inputs))
+    todo, summary.skipped = plan(inputs, settings, resume)
+    started = time.perf_counter()
+    bar = tqdm(total=len(todo), unit="img", dynamic_ncols=True, disable=not progress, file=sys.stderr, smoothing=0.1)
+    say = log or (lambda text: bar.write(text, file=sys.stderr))
+
+    def report(outcome: Outcome) -> None:
+        if outcome.error is None:
+            summary.done += 1
+            summary.images += outcome.images
+        else:
+            summary.failed.append((outcome.file, outcome.error))
+            say(f"failed: {outcome.file}: {outcome.error}")
+            bar.set_postfix(failed=len(summary.failed), refresh=False)
+        bar.update(1)
+
+    try:
+        if todo:
+            if settings.workers > 1:
+                _run_in_workers(todo, settings, report)
+            else:
+                if model is None:
+                    configure_device(settings.device, settings.threads)
+                    from .predictor import get_model
+
+                    model = get_model()
+                _run_in_process(model, todo, settings, report)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        summary.seconds = time.perf_counter() - started
+        bar.close()
+    return summary
+
+
+def default_workers(device: str, cores: int) -> tuple[int, int]:
+    """(processes, torch threads each) for a device: one process on a GPU; on CPU one process per 4 cores.
+
+    Why 4: the networks' convolutions scale well to ~4 threads on receipt-sized inputs while the Python
+    post-processing is single-threaded, so several smaller processes keep more cores busy than one big one.
+    """
+    if device != "cpu":
+        return 1, max(1, cores)
+    processes = max(1, cores // 4)
+    return processes, max(1, cores // processes)
+
