@@ -27,7 +27,11 @@ else:
 MAX_PIXELS = 40_000_000
 
 # Raster formats only: Pillow's risky plugins (EPS runs Ghostscript, ...) never see these files.
-IMAGE_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "MPO", "HEIF", "AVIF", "PPM")
+# ("JPEG" also opens MPO, the multi-picture JPEG of phone cameras; HEIF only with pillow-heif.)
+Image.init()
+IMAGE_FORMATS: tuple[str, ...] = tuple(
+    name for name in ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "AVIF", "PPM", "HEIF") if name in Image.OPEN
+)
 
 # File extensions a folder scan picks up as images (lower case, with the dot).
 IMAGE_EXTENSIONS: tuple[str, ...] = (
