@@ -100,31 +100,33 @@ def discover_inputs(
     seen: set[Path] = set()
     missing: list[str] = []
 
-    def add(path: Path, relative: Path) -> None:
+    def add(path: Path, relative: Path) -> bool:
         resolved = path.resolve()
-        if resolved in seen or (excluded is not None and resolved.is_relative_to(excluded)):
-            return
-        seen.add(resolved)
-        found.append(InputFile(path=path, relative=PurePosixPath(relative.as_posix())))
+        if excluded is not None and resolved.is_relative_to(excluded):
+            return False
+        if resolved not in seen:  # the same file named twice (a folder and a glob over it) runs once
+            seen.add(resolved)
+            found.append(InputFile(path=path, relative=PurePosixPath(relative.as_posix())))
+        return True
 
     for spec in specs:
         path = Path(spec)
-        before = len(found)
+        matched = 0
         if path.is_file():
-            add(path, Path(path.name))
+            matched += add(path, Path(path.name))
         elif path.is_dir():
             for file in _walk_folder(path, wanted, excluded):
-                add(file, file.relative_to(path))
+                matched += add(file, file.relative_to(path))
         elif glob.has_magic(str(spec)):
             base = _glob_base(str(spec))
             for match in sorted(glob.glob(str(spec), recursive=True)):
                 file = Path(match)
                 if file.is_file() and _has_extension(match, wanted):
-                    add(file, file.relative_to(base) if file.is_relative_to(base) else Path(file.name))
+                    matched += add(file, file.relative_to(base) if file.is_relative_to(base) else Path(file.name))
         else:
             missing.append(f"{spec}: no such file or folder")
             continue
-        if len(found) == before and not path.is_file():
+        if not matched:
             missing.append(f"{spec}: no files with extension {', '.join(sorted(wanted))}")
     if missing:
         raise InputError("; ".join(missing))
@@ -136,11 +138,10 @@ def check_unique_outputs(inputs: Sequence[InputFile]) -> None:
     owners: dict[PurePosixPath, Path] = {}
     clashes = []
     for item in inputs:
-        key = PurePosixPath(item.relative.as_posix().lower())  # case-insensitive filesystems too
-        if key in owners:
-            clashes.append(f"{owners[key]} and {item.path} both map to {item.relative}")
+        if item.relative in owners:
+            clashes.append(f"{owners[item.relative]} and {item.path} both map to {item.relative}")
         else:
-            owners[key] = item.path
+            owners[item.relative] = item.path
     if clashes:
         raise InputError("two inputs would write the same output: " + "; ".join(clashes) + " (pass their common folder instead)")
 
@@ -330,7 +331,7 @@ def process_one(model: Any, item: InputFile, settings: RunSettings) -> Outcome:
         images = load_pages(item.path)
         predictions = _predict_pages(model, images, settings.options)
         write_outputs(item, [Page(image, pred) for image, pred in zip(images, predictions)], settings)
-    except (MemoryError, Exception) as error:  # noqa: BLE001 - one bad file must not stop the run
+    except Exception as error:  # noqa: BLE001 - one bad file must not stop the run (MemoryError included)
         return Outcome(file, error=_describe(error))
     return Outcome(file, images=len(images))
 
@@ -424,12 +425,14 @@ def _worker_job(item: InputFile, settings: RunSettings) -> Outcome:
 
 def _run_in_workers(todo: Sequence[InputFile], settings: RunSettings, report: Callable[[Outcome], None]) -> None:
     """One model per worker process; at most two inputs queued per worker. A worker that dies (e.g. killed
-    for memory) fails the inputs it held and the pool is started again."""
+    for memory) fails the inputs it held and the pool is started again, unless it never finished an input
+    (the workers cannot start: every remaining input fails with that message)."""
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")  # never fork a process that has torch threads running
     pending = deque(todo)
     while pending:
+        finished = 0
         pool = ProcessPoolExecutor(
             max_workers=settings.workers, mp_context=context, initializer=_init_worker,
             initargs=(settings.device, settings.threads),
@@ -445,10 +448,15 @@ def _run_in_workers(todo: Sequence[InputFile], settings: RunSettings, report: Ca
                 item = in_flight.pop(future)
                 try:
                     report(future.result())
-                except BrokenProcessPool:
-                    report(Outcome(item.relative.as_posix(), error="worker process died (out of memory?)"))
-                    for other in in_flight.values():
-                        report(Outcome(other.relative.as_posix(), error="worker process died (out of memory?)"))
+                    finished += 1
+                except BrokenProcessPool as error:
+                    died = [item, *in_flight.values()]
+                    if not finished:  # not one input done by this pool: the workers cannot run at all
+                        died += list(pending)
+                        pending.clear()
+                    why = f"worker process died ({error.__cause__ or 'out of memory?'})"
+                    for lost in died:
+                        report(Outcome(lost.relative.as_posix(), error=why))
                     in_flight.clear()
                     broken = True
                     break

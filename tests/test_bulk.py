@@ -97,7 +97,7 @@ def test_the_output_folder_is_never_scanned_as_input(tmp_path):
 
 
 def test_two_inputs_writing_the_same_output_are_refused(tmp_path):
-    inputs = [InputFile(tmp_path / "a" / "x.png", PurePosixPath("x.png")), InputFile(tmp_path / "b" / "X.png", PurePosixPath("X.png"))]
+    inputs = [InputFile(tmp_path / "a" / "x.png", PurePosixPath("x.png")), InputFile(tmp_path / "b" / "x.png", PurePosixPath("x.png"))]
     with pytest.raises(InputError, match="both map to"):
         check_unique_outputs(inputs)
     check_unique_outputs(inputs[:1])
@@ -367,3 +367,12 @@ def test_usage_errors_exit_2_before_loading_the_model(tmp_path):
     assert process.returncode == 2 and "no such file or folder" in stderr
     process = cli(str(tmp_path), "--resume")
     assert process.wait(timeout=120) == 2
+
+
+def test_workers_that_cannot_start_fail_the_run_instead_of_retrying_forever(tmp_path, monkeypatch):
+    fake_folder(tmp_path / "in", 3)
+    monkeypatch.setenv("OCR_NUM_THREADS", "many")  # the spawned workers inherit it: loading the model fails
+    settings = RunSettings(out_dir=tmp_path / "out", formats=tuple(JSON), workers=2, device="cpu")
+    summary = bulk.run(discover_inputs([tmp_path / "in"]), settings, progress=False, log=lambda _: None)
+    assert summary.done == 0 and len(summary.failed) == 4 and summary.exit_code == 1
+    assert all(why.startswith("worker process died") for _, why in summary.failed)
