@@ -510,7 +510,11 @@ def run(
     summary = RunSummary(total=len(inputs))
     todo, summary.skipped = plan(inputs, settings, resume)
     started = time.perf_counter()
-    bar = tqdm(total=len(todo), unit="img", dynamic_ncols=True, disable=not progress, file=sys.stderr, smoothing=0.1)
+    bar = tqdm(
+        total=len(todo), unit="img", dynamic_ncols=True, disable=not progress, file=sys.stderr, smoothing=0.1,
+        # images/s even below 1 image/s (tqdm's default switches to s/img there)
+        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_noinv_fmt}{postfix}]",
+    )
     say = log or (lambda text: bar.write(text, file=sys.stderr))
 
     def report(outcome: Outcome) -> None:
