@@ -13,6 +13,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .config import OcrConfig
 from .predictor import OcrModel, get_model
-from .types import Predictions
+from .types import Predictions, Word
 
-__all__ = ["OcrConfig", "OcrModel", "Predictions", "get_model"]
+__all__ = ["OcrConfig", "OcrModel", "Predictions", "Word", "get_model"]

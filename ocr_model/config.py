@@ -69,6 +69,19 @@ class OcrConfig:
     # upside-down line read at 0.70 upright vs 1.00 flipped; a margin keeps symmetric glyphs stable.
     orientation_reread_margin: float = 0.15
 
+    # --- page orientation (0/90/180/270) ---------------------------------------------------
+    # "auto": decide from the detected lines which of 0, 90, 180, 270 degrees (clockwise)
+    # makes the page upright and read it that way up (see page_orientation.py); 0, 90, 180
+    # or 270: turn by that much (a manual choice); "off" = 0. Why "auto": phone photos of
+    # pages often arrive sideways without an EXIF tag; polygons stay in the input's pixels.
+    page_rotation: str | int = "auto"
+    # Lines (the longest ones) read both ways up to decide. Why: one recognizer batch; a few
+    # long lines decide as reliably as all of them.
+    page_rotation_sample_lines: int = 8
+    # A page whose lines run across is turned by 180° only when the turned reads are this
+    # much more confident on average. Why: upright pages must never be turned on a close call.
+    page_rotation_margin: float = 0.05
+
     # --- recognition -------------------------------------------------------------------
     # Recognition input height (fixed by the network).
     rec_height: int = 48
@@ -121,8 +134,25 @@ class OcrConfig:
             )
         if self.rec_min_width < 8 or self.rec_max_batch_pixels_width < 8 * self.rec_height:
             raise ValueError("rec_min_width must be >= 8 and rec_max_batch_pixels_width >= 8 * rec_height")
+        if self.manual_rotation() is None and self.page_rotation != "auto":
+            raise ValueError(
+                f"page_rotation must be 'auto', 'off', 0, 90, 180 or 270, got {self.page_rotation!r}"
+            )
+        if self.page_rotation_sample_lines < 1 or not 0 <= self.page_rotation_margin < 1:
+            raise ValueError("page_rotation_sample_lines must be >= 1 and page_rotation_margin in [0, 1)")
         if self.orientation not in ("off", "auto", "all"):
             raise ValueError(f"orientation must be 'off', 'auto' or 'all', got {self.orientation!r}")
+
+    def manual_rotation(self) -> int | None:
+        """The page rotation asked for (0, 90, 180, 270), or None for "auto" (or an invalid value)."""
+        value = self.page_rotation
+        if value == "off":
+            return 0
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        return value if isinstance(value, int) and value in (0, 90, 180, 270) else None
 
     @classmethod
     def option_names(cls) -> frozenset[str]:

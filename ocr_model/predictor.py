@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -28,7 +29,9 @@ from .detection import (
 from .orientation import rotate_180, upside_down_probabilities
 from .reading_order import reading_order, reading_order_of_upside_down_page
 from .recognition import LineReading, recognize_lines
-from .types import Predictions
+from .page_orientation import choose_rotation, rotate_image, rotate_predictions_back
+from .types import Predictions, Word
+from .words import word_polygons
 
 # Images whose sides are both below this cannot hold a readable line: empty result.
 MIN_IMAGE_SIDE = 4
@@ -107,37 +110,73 @@ class OcrModel:
         """Read the text in one HxWx3 uint8 RGB image (see `as_rgb_uint8` for other inputs).
 
         Keyword options are `OcrConfig` field names (e.g. det_box_threshold=0.6,
-        orientation="off", det_max_side=2048), applied to this call only.
+        orientation="off", det_max_side=2048, page_rotation=90), applied to this call only.
         """
         config = self.config.with_options(**options)
         started = time.perf_counter()
         image = as_rgb_uint8(image)
         height, width = image.shape[:2]
         timings: dict[str, float] = {}
+        rotation = 0
+        result: Predictions | None = None
+        if max(height, width) >= MIN_IMAGE_SIDE:
+            manual = config.manual_rotation()
+            polygons = None if manual else self._detect(image, config, timings)
+            if manual is None and polygons:
+                mark = time.perf_counter()
+                rotation = choose_rotation(
+                    image,
+                    polygons,
+                    lambda crops: self._recognize(crops, config),
+                    sample_lines=config.page_rotation_sample_lines,
+                    margin=config.page_rotation_margin,
+                    padding=config.crop_padding,
+                )
+                timings["page_rotation"] = time.perf_counter() - mark
+            elif manual:
+                rotation = manual
+            if rotation:
+                upright = rotate_image(image, rotation)
+                result = self._read(upright, self._detect(upright, config, timings), config, timings)
+                result = rotate_predictions_back(result, rotation, (height, width))
+            elif polygons:
+                result = self._read(image, polygons, config, timings)
+        if config.trim_memory_after_call and result is not None:
+            mark = time.perf_counter()
+            trim_heap()
+            timings["memory_trim"] = time.perf_counter() - mark
+        timings["total"] = time.perf_counter() - started
+        if result is None:
+            return Predictions([], [], [], (height, width), timings, self.device, rotation=rotation)
+        return replace(result, image_size=(height, width), timings=timings, device=self.device, rotation=rotation)
 
-        def empty() -> Predictions:
-            timings["total"] = time.perf_counter() - started
-            return Predictions([], [], [], (height, width), timings, self.device)
-
-        if max(height, width) < MIN_IMAGE_SIDE:
-            return empty()
-
+    def _detect(self, image: np.ndarray, config: OcrConfig, timings: dict[str, float]) -> list[np.ndarray]:
+        """Line quads in `image`'s pixels (stage times are added to `timings`)."""
         mark = time.perf_counter()
         det_input = prepare_detection_input(image, config)
-        timings["detection_preprocess"] = time.perf_counter() - mark
+        timings["detection_preprocess"] = timings.get("detection_preprocess", 0.0) + time.perf_counter() - mark
 
         mark = time.perf_counter()
         probabilities = run_detection_network(self.detector, det_input.tensor)
-        timings["detection"] = time.perf_counter() - mark
+        timings["detection"] = timings.get("detection", 0.0) + time.perf_counter() - mark
 
         mark = time.perf_counter()
         quads, _ = boxes_from_probabilities(probabilities, config)
+        height, width = image.shape[:2]
         polygons = map_to_original(quads, det_input.scale_x, det_input.scale_y, height, width)
         polygons, _ = keep_reasonable_quads(polygons, [0.0] * len(polygons))
-        crops = [crop_quad(image, polygon, config.crop_padding) for polygon in polygons]
-        timings["detection_postprocess"] = time.perf_counter() - mark
+        timings["detection_postprocess"] = timings.get("detection_postprocess", 0.0) + time.perf_counter() - mark
+        return polygons
+
+    def _read(
+        self, image: np.ndarray, polygons: list[np.ndarray], config: OcrConfig, timings: dict[str, float]
+    ) -> Predictions:
+        """Crop, (orientation), recognize and order the lines `polygons` of `image`."""
         if not polygons:
-            return empty()
+            return Predictions([], [], [], image.shape[:2])
+        mark = time.perf_counter()
+        crops = [crop_quad(image, polygon, config.crop_padding) for polygon in polygons]
+        timings["crop"] = time.perf_counter() - mark
 
         flipped_lines: list[int] = []
         if config.orientation == "all":
@@ -156,7 +195,8 @@ class OcrModel:
             readings, flipped_lines = self._retry_upside_down(crops, readings, config)
             timings["orientation"] = time.perf_counter() - mark
 
-        del crops, probabilities, det_input
+        del crops
+        height, width = image.shape[:2]
         kept = [
             index
             for index in (
@@ -167,18 +207,23 @@ class OcrModel:
             )
             if readings[index].text and readings[index].confidence >= config.min_text_confidence
         ]
-        if config.trim_memory_after_call:
-            mark = time.perf_counter()
-            trim_heap()
-            timings["memory_trim"] = time.perf_counter() - mark
-        timings["total"] = time.perf_counter() - started
+        flipped = set(flipped_lines)
+        words = [
+            tuple(
+                Word(span.text, polygon, min(1.0, max(0.0, span.confidence)))
+                for span, polygon in zip(
+                    readings[index].words,
+                    word_polygons(polygons[index], config.crop_padding, readings[index].words, index in flipped),
+                )
+            )
+            for index in kept
+        ]
         return Predictions(
             polygons=[polygons[index] for index in kept],
             texts=[readings[index].text for index in kept],
             confidences=[min(1.0, max(0.0, readings[index].confidence)) for index in kept],
             image_size=(height, width),
-            timings=timings,
-            device=self.device,
+            words=words,
         )
 
     def predict_batch(self, images: Sequence[Any], **options: Any) -> list[Predictions]:

@@ -16,6 +16,8 @@ import cv2
 import numpy as np
 import torch
 
+from .words import WordSpan, split_words
+
 BLANK_INDEX = 0
 FRAME_STRIDE = 8  # input pixels per CTC time step (width 320 -> 40 steps)
 
@@ -24,6 +26,8 @@ FRAME_STRIDE = 8  # input pixels per CTC time step (width 320 -> 40 steps)
 class LineReading:
     text: str
     confidence: float
+    # Words with their extent along the line (fractions of the crop width as read).
+    words: tuple[WordSpan, ...] = ()
 
 
 def plan_batches(aspect_ratios: list[float], batch_size: int, max_batch_width: int, height: int) -> list[list[int]]:
@@ -126,6 +130,7 @@ def decode_line(
     if not emitted_chars:
         return LineReading("", 0.0)
 
+    emitted = list(zip(emitted_chars, emitted_steps, emitted_probs))
     if space_margins is not None and space_margin_threshold is not None:
         emitted_chars, emitted_steps = insert_margin_spaces(
             emitted_chars, emitted_steps, space_margins, space_margin_threshold
@@ -134,7 +139,7 @@ def decode_line(
         emitted_chars = insert_gap_spaces(emitted_chars, emitted_steps, space_gap_ratio)
     text = unicodedata.normalize("NFKC", "".join(emitted_chars))
     text = " ".join(text.split())  # NFKC can produce runs of spaces; also trims
-    return LineReading(text, float(np.mean(emitted_probs)))
+    return LineReading(text, float(np.mean(emitted_probs)), split_words(emitted_chars, emitted, len(indices)))
 
 
 def can_take_space(left: str, right: str) -> bool:
@@ -213,7 +218,7 @@ def recognize_lines(
         if space_margin_threshold is not None and characters[-1] == " ":
             margins = (logits[:, :, -1] - logits[:, :, BLANK_INDEX]).float().cpu().numpy()
         for row, index in enumerate(batch_indices):
-            readings[index] = decode_line(
+            reading = decode_line(
                 best_indices[row],
                 probabilities[row],
                 characters,
@@ -221,4 +226,9 @@ def recognize_lines(
                 margins[row] if margins is not None else None,
                 space_margin_threshold,
             )
+            # Word extents: time steps -> fractions of this crop's resized (unpadded) width.
+            crop = crops[index]
+            resized_width = min(width, max(1, math.ceil(height * crop.shape[1] / crop.shape[0])))
+            words = tuple(word.scaled(FRAME_STRIDE / resized_width) for word in reading.words)
+            readings[index] = LineReading(reading.text, reading.confidence, words)
     return readings

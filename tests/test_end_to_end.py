@@ -48,9 +48,12 @@ def test_upside_down_lines_are_fixed_by_the_orientation_check(model):
     image = render(LINES, rotate_180=True)
     # each line is read the right way up, and since most lines were flipped the page is
     # read the way up its text is: first line first
-    assert model.predict(image, orientation="all").texts == LINES
-    assert model.predict(image, orientation="auto").texts == LINES
-    assert model.predict(image, orientation="off").texts != LINES
+    assert model.predict(image, orientation="all", page_rotation="off").texts == LINES
+    assert model.predict(image, orientation="auto", page_rotation="off").texts == LINES
+    assert model.predict(image, orientation="off", page_rotation="off").texts != LINES
+    # the page-level check turns the whole page instead, whatever the per-line check does
+    turned = model.predict(image, orientation="off")
+    assert turned.texts == LINES and turned.rotation == 180
 
 
 def test_gray_rgba_and_degenerate_inputs(model):

@@ -47,6 +47,8 @@ class BottomDarkIsUpsideDown(torch.nn.Module):
 
 
 def make_model(**config):
+    # Page rotation off: these stand-ins test the per-line 180° check (tests/test_page_orientation.py has the page's).
+    config = {"page_rotation": "off", **config}
     return OcrModel(DarkPixelsAreText(), ReadsA(), CHARS, BottomDarkIsUpsideDown(), OcrConfig(**config))
 
 
@@ -81,7 +83,7 @@ def test_options_apply_to_one_call_only():
     image = page_with_bars()
     assert len(model.predict(image, max_text_regions=1)) == 1
     assert len(model.predict(image)) == 2
-    assert model.config == OcrConfig()
+    assert model.config == OcrConfig(page_rotation="off")
     with pytest.raises(ValueError, match="bogus"):
         model.predict(image, bogus=1)
 
@@ -106,7 +108,7 @@ def test_auto_orientation_flips_a_line_the_classifier_misses_when_the_flipped_re
     image = np.full((200, 400, 3), 255, dtype=np.uint8)
     image[40:56, 50:350] = 120  # the recognizer stand-in reads this unsure ('b') upright, sure ('a') flipped
     image[56:70, 50:350] = 0
-    config = OcrConfig(min_text_confidence=0.0, det_unclip_ratio=0.1)
+    config = OcrConfig(min_text_confidence=0.0, det_unclip_ratio=0.1, page_rotation="off")
     model = OcrModel(DarkPixelsAreText(), ReadsA(), CHARS, NeverUpsideDown(), config)
     assert model.predict(image, orientation="auto").texts == ["a"]
     # the classifier disagrees and the gain is below the margin: the upright read stays

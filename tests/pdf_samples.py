@@ -1,0 +1,77 @@
+"""Small PDFs made in the tests (no files in the repository): Pillow for pages with text,
+pypdfium2 for sizes and page counts, a hand-written file for encryption."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageDraw, ImageFont
+
+
+def text_page(lines, size=(850, 1100), font_size=36, top=80, pitch=90):
+    """An RGB page (Pillow image) with `lines` of text at known rows."""
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=font_size)
+    for row, text in enumerate(lines):
+        draw.text((60, top + row * pitch), text, fill=(0, 0, 0), font=font)
+    return image
+
+
+def pdf_of_images(images, resolution=100.0) -> bytes:
+    """A PDF with one page per Pillow image, each image filling its page at `resolution` dpi."""
+    buffer = io.BytesIO()
+    images[0].save(buffer, format="PDF", save_all=True, append_images=list(images[1:]), resolution=resolution)
+    return buffer.getvalue()
+
+
+def blank_pdf(sizes_pt, rotations=None) -> bytes:
+    """A PDF of empty pages of the given (width, height) sizes in points."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument.new()
+    for index, (width, height) in enumerate(sizes_pt):
+        page = document.new_page(width, height)
+        if rotations and rotations[index]:
+            page.set_rotation(rotations[index])
+    buffer = io.BytesIO()
+    document.save(buffer)
+    document.close()
+    return buffer.getvalue()
+
+
+def _assemble(objects, trailer_extra=b"") -> bytes:
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R " % (len(objects) + 1) + trailer_extra + b">>\n"
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def encrypted_pdf() -> bytes:
+    """A one-page PDF protected by a (unknown) user password (standard security handler, RC4 40-bit)."""
+    return _assemble(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+            b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -4 >>",
+        ],
+        b"/Encrypt 4 0 R /ID [<" + b"33" * 16 + b"> <" + b"33" * 16 + b">] ",
+    )
+
+
+def zero_page_pdf() -> bytes:
+    return _assemble([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"])
+
+
+def broken_pdf() -> bytes:
+    """Starts like a PDF, then nothing a reader can use."""
+    return b"%PDF-1.7\n" + b"\x00garbage" * 50
