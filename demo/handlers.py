@@ -9,10 +9,11 @@ for the same image.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,16 @@ OUT_OF_MEMORY_MESSAGE = (
 )
 
 
+# The engine's timing keys shown to users, in words; others (e.g. "memory_trim", "total") are internal.
+STAGE_LABELS: dict[str, str] = {
+    "detection_preprocess": "preparing",
+    "detection": "finding text",
+    "detection_postprocess": "outlining lines",
+    "orientation": "upside-down check",
+    "recognition": "reading",
+}
+
+
 class InputError(ValueError):
     """A problem with the user's input; its message is shown to the user as is."""
 
@@ -51,6 +62,7 @@ class ResultView:
     record: dict[str, Any]  # JSON-able result; polygons in ORIGINAL coordinates
     display_polygons: list[np.ndarray]  # the drawn polygons, in display coordinates
     summary: str  # one Markdown paragraph: counts, sizes, device, timings
+    explorer: dict[str, Any] | None = None  # the interactive view's data (see `explorer_data`)
 
 
 def file_label(source: str | os.PathLike[str] | bytes) -> str:
@@ -121,9 +133,35 @@ def make_result(
     )
 
 
+def shown_confidence(confidence: float) -> float:
+    """The confidence as the page shows it: rounded DOWN to 3 decimals (0.9996 shows as 0.999).
+
+    Rounding down never overstates a confidence, and the filter compares this same value, so a
+    line shown as "1.000" is never hidden by "Hide lines below 1.00".
+    """
+    return math.floor(float(confidence) * 1000 + 1e-6) / 1000
+
+
+def passes_filter(confidence: float, min_confidence: float) -> bool:
+    """True when a line of this confidence is shown at this filter setting (compares shown values)."""
+    return shown_confidence(confidence) >= round(float(min_confidence), 3)
+
+
 def shown_lines(result: OcrResult, min_confidence: float) -> list[int]:
-    """Positions (0-based) of the lines whose confidence is at least `min_confidence`."""
-    return [i for i, confidence in enumerate(result.predictions.confidences) if confidence >= min_confidence]
+    """Positions (0-based) of the lines whose shown confidence is at least `min_confidence`."""
+    return [i for i, confidence in enumerate(result.predictions.confidences) if passes_filter(confidence, min_confidence)]
+
+
+def filter_record(record: dict[str, Any], min_confidence: float) -> dict[str, Any]:
+    """A JSON record (as `result_record(..., 0.0)` makes it) with only the lines the filter shows.
+
+    Used for batch downloads, whose per-file records are kept without the images.
+    Error records (`{"file", "error"}`) pass through unchanged.
+    """
+    if "lines" not in record:
+        return dict(record)
+    lines = [line for line in record["lines"] if passes_filter(line["confidence"], min_confidence)]
+    return {**record, "min_confidence": float(min_confidence), "lines": lines}
 
 
 def result_record(result: OcrResult, min_confidence: float = 0.0) -> dict[str, Any]:
@@ -165,7 +203,7 @@ def render_view(
         texts=[predictions.texts[i] for i in keep] if show_text else None,
         highlight=highlight,
     )
-    rows = [[i + 1, predictions.texts[i], round(float(predictions.confidences[i]), 3)] for i in keep]
+    rows = [[i + 1, predictions.texts[i], shown_confidence(predictions.confidences[i])] for i in keep]
     return ResultView(
         annotated_jpeg=encode_jpeg(annotated, jpeg_quality),
         rows=rows,
@@ -173,7 +211,45 @@ def render_view(
         record=result_record(result, min_confidence),
         display_polygons=display_polygons,
         summary=summarize(result, len(keep), min_confidence),
+        explorer=explorer_data(result, rows, display_polygons, show_text),
     )
+
+
+def explorer_data(
+    result: OcrResult, rows: Sequence[Sequence[Any]], display_polygons: Sequence[np.ndarray], show_text: bool
+) -> dict[str, Any]:
+    """What the interactive result view draws: display size, and per shown line its number, text,
+    shown confidence and polygon in DISPLAY pixels (the same ones drawn on the annotated JPEG).
+
+    The view draws these over the display-size JPEG (`preview_jpeg`), so they stay exact at any zoom.
+    """
+    display_height, display_width = result.transform.display_size
+    lines = [
+        {
+            "n": int(number),
+            "text": str(text),
+            "confidence": f"{confidence:.3f}",
+            "points": [[round(float(x), 2), round(float(y), 2)] for x, y in np.asarray(polygon, dtype=np.float64)],
+        }
+        for (number, text, confidence), polygon in zip(rows, display_polygons)
+    ]
+    return {
+        "name": result.name,
+        "width": int(display_width),
+        "height": int(display_height),
+        "show_text": bool(show_text),
+        "alt": image_description(result, len(lines)),
+        "lines": lines,
+    }
+
+
+def image_description(result: OcrResult, shown: int) -> str:
+    """Alternative text for the result image (screen readers)."""
+    total = len(result.predictions)
+    if total == 0:
+        return f"{result.name}: no text found"
+    counted = f"{total} text lines" if shown == total else f"{shown} of {total} text lines"
+    return f"{result.name} with {counted} boxed and numbered; the lines are listed in the table below"
 
 
 def summarize(result: OcrResult, shown: int, min_confidence: float) -> str:
@@ -192,9 +268,9 @@ def summarize(result: OcrResult, shown: int, min_confidence: float) -> str:
         size += f" (shown at {display_width}×{display_height})"
     text = " · ".join([head, size, f"device `{predictions.device}`", f"{result.elapsed_s:.2f} s"])
     stages = [
-        f"{stage.replace('_', ' ')} {seconds:.2f} s"
+        f"{STAGE_LABELS[stage]} {seconds:.2f} s"
         for stage, seconds in predictions.timings.items()
-        if stage != "total" and seconds >= 0.005
+        if stage in STAGE_LABELS and seconds >= 0.005
     ]
     if stages:
         text += "  \nTime per stage: " + " · ".join(stages)
@@ -217,6 +293,8 @@ class BatchOutcome:
     history: History
     summary_rows: list[list[Any]]  # [file, lines, seconds, status] per input file
     records: list[dict[str, Any]]  # JSON record per file ({"file", "error"} for refused files)
+    # the same records at min_confidence 0, so the batch download can follow a later filter change
+    all_records: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def succeeded(self) -> int:
@@ -265,6 +343,7 @@ def batch_request(
     new_history = history or ()
     rows: list[list[Any]] = []
     records: list[dict[str, Any]] = []
+    all_records: list[dict[str, Any]] = []
     last: OcrResult | None = None
     for position, source in enumerate(sources):
         name = file_label(source)
@@ -275,13 +354,17 @@ def batch_request(
         except refused as error:
             rows.append([name, 0, 0.0, f"skipped: {error}"])
             records.append({"file": name, "error": str(error)})
+            all_records.append(records[-1])
             continue
         new_history = push(new_history, result, config.max_results_in_memory)
         last = result
         rows.append([name, len(result.predictions), round(result.elapsed_s, 2), "ok"])
-        records.append(result_record(result, min_confidence))
+        all_records.append(result_record(result, 0.0))
+        records.append(filter_record(all_records[-1], min_confidence))
     view = None if last is None else render_view(last, min_confidence, show_text, None, config.display_jpeg_quality)
-    return BatchOutcome(view=view, last=last, history=new_history, summary_rows=rows, records=records)
+    return BatchOutcome(
+        view=view, last=last, history=new_history, summary_rows=rows, records=records, all_records=all_records
+    )
 
 
 def record_json(record: Any) -> bytes:

@@ -106,9 +106,11 @@ def draw_annotations(
 ) -> Image.Image:
     """Draw polygons (already in display coordinates) on a copy of `display_rgb`.
 
-    Each polygon gets a small numbered tag (`labels`, e.g. the table's line numbers); with
-    `texts`, the recognized text is drawn above its box. `highlight` is a position in
-    `display_polygons` drawn in another colour with a stronger fill.
+    Each polygon gets a small numbered tag (`labels`, e.g. the table's line numbers) with a white
+    border, placed where it touches no other tag. With `texts`, the recognized text is written
+    INSIDE its own box on a white band (so on a dense page it never covers the line above or its
+    tag). Outlines have a dark halo so they stay visible on busy colour photos. `highlight` is a
+    position in `display_polygons` drawn in another colour with a stronger fill.
     """
     if len(labels) != len(display_polygons) or (texts is not None and len(texts) != len(display_polygons)):
         raise ValueError("display_polygons, labels and texts must have the same length")
@@ -116,47 +118,110 @@ def draw_annotations(
     overlay = Image.new("RGBA", base.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     longer_side = max(base.size)
-    line_width = max(2, round(longer_side / 700))
-    tag_font = _font(max(14, round(longer_side / 55)))
+    line_width = max(2, round(longer_side / 600))
+    tag_font = _font(max(13, round(longer_side / 60)))
 
     order = [i for i in range(len(display_polygons)) if i != highlight]
     if highlight is not None and 0 <= highlight < len(display_polygons):
         order.append(highlight)  # drawn last, on top
+    shapes = {i: [tuple(point) for point in np.asarray(display_polygons[i], dtype=np.float64)] for i in order}
     for position in order:
-        points = [tuple(point) for point in np.asarray(display_polygons[position], dtype=np.float64)]
+        points = shapes[position]
         selected = position == highlight
         color = HIGHLIGHT_COLOR if selected else BOX_COLOR
+        width = line_width * (2 if selected else 1)
         draw.polygon(points, fill=color + ((90,) if selected else (28,)))
-        draw.line(points + [points[0]], fill=color + (255,), width=line_width * (2 if selected else 1))
-        x_left = min(p[0] for p in points)
-        y_top = min(p[1] for p in points)
-        _draw_tag(draw, (x_left, y_top), labels[position], tag_font, color, placement="left")
         if texts is not None and texts[position]:
-            box_height = max(p[1] for p in points) - y_top
-            text_font = _font(int(np.clip(box_height * 0.7, 10, 48)))
-            _draw_tag(draw, (x_left, y_top), texts[position], text_font, color, placement="above")
+            _draw_text_inside(draw, points, texts[position])
+        draw.line(points + [points[0]], fill=HALO_COLOR, width=width + 2)  # halo: visible on any background
+        draw.line(points + [points[0]], fill=color + (255,), width=width)
+    placed: list[tuple[float, float, float, float]] = []
+    for position in order:
+        points = shapes[position]
+        color = HIGHLIGHT_COLOR if position == highlight else BOX_COLOR
+        rect = _place_tag(draw, points, labels[position], tag_font, placed, base.size)
+        placed.append(rect)
+        _draw_tag(draw, rect, labels[position], tag_font, color)
     return Image.alpha_composite(base, overlay).convert("RGB")
+
+
+HALO_COLOR = (0, 0, 0, 150)
+TAG_GAP = 3  # px kept free between two tags, so "1" next to "20" never reads "120"
+TEXT_BAND_COLOR = (255, 255, 255, 225)
+TEXT_COLOR = (0, 0, 0, 255)
+
+
+def _text_size(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> tuple[int, int, int, int]:
+    return draw.textbbox((0, 0), text, font=font)
+
+
+def _place_tag(
+    draw: ImageDraw.ImageDraw,
+    points: list[tuple[float, float]],
+    text: str,
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+    placed: list[tuple[float, float, float, float]],
+    image_size: tuple[int, int],
+) -> tuple[float, float, float, float]:
+    """The tag's rectangle: left of the box's top-left corner, else inside it, else above it, else
+    below; the first spot that keeps TAG_GAP px from every tag already placed (else the first spot)."""
+    left, top, right, bottom = _text_size(draw, text, font)
+    width, height = right - left + 4, bottom - top + 4
+    x_left = min(p[0] for p in points)
+    y_top = min(p[1] for p in points)
+    y_bottom = max(p[1] for p in points)
+    image_width, image_height = image_size
+    candidates = [
+        (x_left - width - 1, y_top),  # outside, on the left
+        (x_left, y_top),  # inside the top-left corner
+        (x_left, y_top - height - 1),  # above
+        (x_left, y_bottom + 1),  # below
+        (x_left - width - 1, y_bottom - height),  # outside, lower left
+    ]
+    rects = []
+    for x, y in candidates:
+        x = float(np.clip(x, 0, max(0, image_width - width)))
+        y = float(np.clip(y, 0, max(0, image_height - height)))
+        rects.append((x, y, x + width, y + height))
+    for rect in rects:
+        if not any(_overlaps(rect, other, TAG_GAP) for other in placed):
+            return rect
+    return rects[0]
+
+
+def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float], gap: float) -> bool:
+    return a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap
 
 
 def _draw_tag(
     draw: ImageDraw.ImageDraw,
-    anchor: tuple[float, float],
+    rect: tuple[float, float, float, float],
     text: str,
     font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
     color: tuple[int, int, int],
-    placement: str,
 ) -> None:
-    """A filled label at a box's top-left corner: outside on the left ("left", so the first
-    characters stay visible; above when there is no room) or just above the box ("above")."""
-    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-    pad = 2
-    width, height = right - left + 2 * pad, bottom - top + 2 * pad
-    if placement == "left" and anchor[0] - width - 1 >= 0:
-        x, y = anchor[0] - width - 1, anchor[1]
-    else:
-        x, y = anchor[0], max(0.0, anchor[1] - height)
-    draw.rectangle((x, y, x + width, y + height), fill=color + (215,))
-    draw.text((x + pad - left, y + pad - top), text, font=font, fill=LABEL_TEXT_COLOR + (255,))
+    """A filled, white-bordered number tag in `rect`."""
+    left, top, _, _ = _text_size(draw, text, font)
+    draw.rectangle(rect, fill=color + (235,), outline=(255, 255, 255, 255), width=1)
+    draw.text((rect[0] + 2 - left, rect[1] + 2 - top), text, font=font, fill=LABEL_TEXT_COLOR + (255,))
+
+
+def _draw_text_inside(draw: ImageDraw.ImageDraw, points: list[tuple[float, float]], text: str) -> None:
+    """The recognized text on a white band filling the box, in the largest font (up to 48 px) that fits."""
+    x_left, x_right = min(p[0] for p in points), max(p[0] for p in points)
+    y_top, y_bottom = min(p[1] for p in points), max(p[1] for p in points)
+    box_width, box_height = max(1.0, x_right - x_left), max(1.0, y_bottom - y_top)
+    draw.polygon(points, fill=TEXT_BAND_COLOR)
+    size = int(np.clip(box_height * 0.8, 8, 48))
+    font = _font(size)
+    left, top, right, bottom = _text_size(draw, text, font)
+    while size > 8 and (right - left > box_width - 2 or bottom - top > box_height):
+        size = max(8, int(size * min(0.9, (box_width - 2) / max(1, right - left))))
+        font = _font(size)
+        left, top, right, bottom = _text_size(draw, text, font)
+    x = x_left + 1 - left
+    y = y_top + (box_height - (bottom - top)) / 2 - top
+    draw.text((x, y), text, font=font, fill=TEXT_COLOR)
 
 
 def encode_jpeg(image: Image.Image | np.ndarray, quality: int) -> bytes:

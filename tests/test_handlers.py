@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -119,3 +120,55 @@ def test_engine_input_errors_become_user_errors():
 
     with pytest.raises(handlers.InputError, match="too small"):
         handlers.single_request(Refusing(), decode_image, ASSETS_DIR / "receipt.jpg", {}, (), CONFIG)
+
+
+def _result_with_confidences(fake_engine, confidences):
+    outcome = handlers.single_request(fake_engine, decode_image, ASSETS_DIR / "receipt.jpg", {}, (), CONFIG)
+    predictions = outcome.result.predictions
+    return dataclasses.replace(
+        outcome.result, predictions=dataclasses.replace(predictions, confidences=list(confidences))
+    )
+
+
+def test_a_line_shown_as_1_000_is_kept_by_the_filter_at_1_00(fake_engine):
+    """Issue 10 (11): 0.9996 was shown as "1.000" but hidden by "Hide lines below confidence 1.00"."""
+    result = _result_with_confidences(fake_engine, [0.9996, 0.99949])
+    for threshold in (0.0, 0.99, 0.999, 1.0):
+        view = handlers.render_view(result, min_confidence=threshold)
+        shown = {row[0] for row in view.rows}
+        for number, confidence in zip((1, 2), (0.9996, 0.99949)):
+            displayed = f"{handlers.shown_confidence(confidence):.3f}"
+            assert (number in shown) == (float(displayed) >= threshold), (threshold, displayed)
+        for line in view.explorer["lines"]:
+            assert float(line["confidence"]) >= threshold
+    assert handlers.shown_confidence(0.9996) <= 0.9996  # never overstated
+
+
+def test_batch_records_follow_a_later_filter_change(fake_engine):
+    """Issue 10 (1): the batch JSON must survive the confidence filter (it was replaced by one file's JSON)."""
+    outcome = handlers.batch_request(fake_engine, decode_image, [ASSETS_DIR / "receipt.jpg", LARGE], {}, (), CONFIG)
+    assert [record["file"] for record in outcome.all_records] == ["receipt.jpg", "large_scan.jpg"]
+    filtered = [handlers.filter_record(record, 0.9) for record in outcome.all_records]
+    assert [[line["text"] for line in record["lines"]] for record in filtered] == [["HELLO"], ["HELLO"]]
+    assert all(record["min_confidence"] == 0.9 and record["lines_total"] == 2 for record in filtered)
+    assert handlers.filter_record(outcome.all_records[0], 0.0) == outcome.records[0]
+
+
+def test_timing_line_has_no_internal_stage_names(fake_engine):
+    """Issue 10 (11): "memory trim 0.02 s" is jargon."""
+    result = _result_with_confidences(fake_engine, [0.9, 0.8])
+    timings = {"detection": 0.5, "recognition": 0.7, "memory_trim": 0.02, "total": 1.3}
+    result = dataclasses.replace(result, predictions=dataclasses.replace(result.predictions, timings=timings))
+    summary = handlers.render_view(result).summary
+    assert "finding text 0.50 s" in summary and "reading 0.70 s" in summary
+    assert "memory" not in summary and "trim" not in summary and "total" not in summary
+
+
+def test_explorer_data_holds_the_drawn_display_polygons_and_an_alt_text(fake_engine):
+    outcome = handlers.single_request(fake_engine, decode_image, LARGE, {}, (), CONFIG)
+    data = outcome.view.explorer
+    assert (data["height"], data["width"]) == outcome.result.transform.display_size
+    assert [line["n"] for line in data["lines"]] == [1, 2]
+    for line, polygon in zip(data["lines"], outcome.view.display_polygons):
+        np.testing.assert_allclose(line["points"], polygon, atol=0.006)
+    assert "large_scan.jpg" in data["alt"] and "2 text lines" in data["alt"]

@@ -89,10 +89,56 @@ def test_text_labels_are_optional_and_lengths_must_match():
     polygon = np.array([[20, 60], [180, 60], [180, 100], [20, 100]], dtype=np.float64)
     plain = np.asarray(draw_annotations(image, [polygon], labels=["1"]))
     with_text = np.asarray(draw_annotations(image, [polygon], labels=["1"], texts=["HELLO"]))
-    assert (plain[40:60, 60:180] == 255).all()  # above the box: nothing without texts
-    assert (with_text[40:60, 20:80] != 255).any()  # the text tag sits above the box
+    assert (with_text[66:95, 30:170] < 100).any() and not (plain[66:95, 30:170] < 100).any()  # dark text in the box
+    assert (with_text[:55, 60:] == plain[:55, 60:]).all()  # nothing written above the box
     with pytest.raises(ValueError, match="same length"):
         draw_annotations(image, [polygon], labels=[])
+
+
+def test_written_text_on_a_dense_page_never_covers_the_line_above():
+    """Issue 10 (6): each text label covered the line above and its number tag."""
+    rng = np.random.default_rng(1)
+    image = rng.integers(150, 256, (240, 400, 3), dtype=np.uint8)
+    lines = [np.array([[60, y], [380, y], [380, y + 22], [60, y + 22]], dtype=np.float64) for y in range(20, 220, 25)]
+    labels = [str(n) for n in range(1, len(lines) + 1)]
+    texts = [f"LINE {n} TOTAL 12.50" for n in range(1, len(lines) + 1)]
+    everything = np.asarray(draw_annotations(image, lines, labels, texts=texts))
+    for upper in range(len(lines) - 1):
+        # the same drawing with the NEXT line's text left out: the upper line's box must look identical
+        without_next = list(texts)
+        without_next[upper + 1] = ""
+        alone = np.asarray(draw_annotations(image, lines, labels, texts=without_next))
+        y0, y1 = int(lines[upper][0, 1]) - 10, int(lines[upper][2, 1]) - 2
+        assert (everything[y0:y1, :] == alone[y0:y1, :]).all(), f"line {upper + 2}'s text covers line {upper + 1}"
+
+
+def test_number_tags_of_neighbouring_boxes_keep_a_gap():
+    """Issue 10 (11): tags "1" and "20" side by side read "120"."""
+    image = np.full((120, 400, 3), 255, dtype=np.uint8)
+    first = np.array([[40, 40], [100, 40], [100, 60], [40, 60]], dtype=np.float64)
+    second = np.array([[104, 40], [300, 40], [300, 60], [104, 60]], dtype=np.float64)  # right after the first
+    # the layout draw_annotations uses: no two tag rectangles closer than the gap
+    from PIL import Image, ImageDraw
+
+    from demo.render import TAG_GAP, _font, _overlaps, _place_tag
+
+    canvas = ImageDraw.Draw(Image.new("RGBA", (400, 120)))
+    placed = []
+    for polygon, label in ((first, "1"), (second, "20")):
+        rect = _place_tag(canvas, [tuple(p) for p in polygon], label, _font(13), placed, (400, 120))
+        assert not any(_overlaps(rect, other, TAG_GAP - 0.5) for other in placed)
+        placed.append(rect)
+
+
+def test_box_outlines_stay_visible_on_a_blue_photo():
+    """Issue 10 (11): 2 px blue boxes vanished on coloured photos; a dark halo keeps them visible."""
+    image = np.zeros((200, 300, 3), dtype=np.uint8)
+    image[:] = BOX_COLOR  # the worst case: a background of the box colour itself
+    polygon = np.array([[50, 60], [250, 60], [250, 140], [50, 140]], dtype=np.float64)
+    drawn = np.asarray(draw_annotations(image, [polygon], labels=["1"])).astype(int)
+    column = drawn[70:130, 240:262]  # across the right edge
+    darkness = column.sum(axis=2).min()
+    assert darkness < sum(BOX_COLOR) - 150  # a dark line next to the outline
 
 
 def test_jpeg_round_trip_keeps_size_and_is_compact():
