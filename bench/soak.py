@@ -60,9 +60,9 @@ def call_endpoint(client: object, endpoint: str, image: object) -> dict[str, obj
     if endpoint == "ocr":
         return client.predict(image, api_name="/ocr")  # type: ignore[attr-defined]
     outputs = client.predict(image, "auto", 1600, 0.0, False, api_name="/run")  # type: ignore[attr-defined]
-    table = outputs[1]
-    rows = table.get("data", []) if isinstance(table, dict) else []
-    return {"lines": [{"text": str(row[1])} for row in rows]}
+    table = outputs[1]  # the lines table: {"lines": [{"n", "text", "confidence"}, ...]}
+    lines = table.get("lines", []) if isinstance(table, dict) else []
+    return {"lines": [{"text": str(line["text"])} for line in lines]}
 
 
 def build_inputs(work_dir: Path, seed: int) -> dict[str, list[tuple[str, bytes, tuple[str, ...] | None]]]:

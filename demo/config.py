@@ -74,6 +74,10 @@ class AppConfig:
     # Show unexpected exception text in the browser. Why False: users only ever see the
     # short messages the app raises itself (gr.Error); tracebacks stay in the server log.
     show_error: bool = False
+    # Also serve the stateless /ocr endpoint as an MCP tool at /gradio_api/mcp/ (needs `gradio[mcp]`).
+    # Why off by default: agents calling the app is opt-in; with it on, /run and /batch (page endpoints with
+    # per-session history) are left out of the tool list and the API page (still callable by clients).
+    mcp_server: bool = False
 
     def __post_init__(self) -> None:
         if self.max_results_in_memory < 1:
@@ -113,6 +117,7 @@ ENV_VARS: dict[str, str] = {
     "temp_dir": "OCR_TEMP_DIR",
     "delete_cache": "OCR_DELETE_CACHE",
     "auth": "OCR_AUTH",
+    "mcp_server": "OCR_MCP",
 }
 PRESET_ENV_VAR = "OCR_MEMORY_PRESET"
 # Gradio's own variables, honoured as fallbacks so Spaces/Docker settings keep working.
@@ -203,6 +208,9 @@ def build_arg_parser() -> argparse.ArgumentParser:
         help="seconds: every EVERY s delete temp files older than OLDER_THAN s (default 600,3600)",
     )
     parser.add_argument("--auth", help="user:password required to open the app")
+    parser.add_argument(
+        "--mcp", dest="mcp_server", action="store_true", default=None, help="also serve /ocr as an MCP tool"
+    )
     return parser
 
 
@@ -242,6 +250,11 @@ def launch_kwargs(config: AppConfig) -> dict[str, Any]:
         "enable_monitoring": False,
         # 403 for /gradio_api/file=http(s)://... (Gradio would fetch the URL for the caller).
         "app_kwargs": server_app_kwargs(),
+        # Gradio 6.31 records every run in the browser (inputs and outputs, listed under /gradio_api/runs)
+        # unless told not to. Off: the app keeps uploads and results out of long-lived storage (history lives
+        # in server memory for one session), and a shared computer must not show the last user's documents.
+        "run_history": False,
+        "mcp_server": config.mcp_server,
     }
     if config.auth:
         user, password = config.auth.split(":", 1)

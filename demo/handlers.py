@@ -261,6 +261,8 @@ def summarize(result: OcrResult, shown: int, min_confidence: float) -> str:
         head = f"**No text found** in `{result.name}`"
     elif shown == total:
         head = f"**{total} line{'s' if total != 1 else ''}** found in `{result.name}`"
+        if min_confidence > 0:
+            head += f" (all with confidence ≥ {min_confidence:.2f})"
     else:
         head = f"**{shown} of {total} lines** shown (confidence ≥ {min_confidence:.2f}) in `{result.name}`"
     size = f"{width}×{height} px"

@@ -9,10 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio import utils as gr_utils
+from gradio_client import handle_file
 
 from demo import handlers
 from ocr_model.memory import trim_heap
 from demo.components import UploadedImage
+from demo.explorer import LinesTable, ResultExplorer, table_value
+from demo.style import CSS, SCROLL_TO_RESULTS_JS, size_label, theme, upload_guard_js, upload_note_html
 from demo.config import AppConfig, apply_process_settings, launch_kwargs, load_config, queue_kwargs
 from demo.engine import DEFAULT_DETECTION_SIZE, ORIENTATION_CHOICES, OcrEngine, device_name, load_engine, model_options
 from demo.files import write_cache_file
@@ -36,7 +40,32 @@ INTRO = (
     "every line of text is boxed on the image, read, and listed with its confidence. "
     "Runs PP-OCRv6 (small) on PyTorch."
 )
-TABLE_HEADERS = ["#", "Text", "Confidence"]
+EMPTY_SUMMARY = "Results appear here after you press **Run OCR**."
+NO_IMAGE_MESSAGE = "Please upload, paste or photograph an image first (or click an example)."
+NO_FILES_MESSAGE = "Please add one or more image files first."
+HISTORY_NOTE = "\n\nShown from the history. To run it again (e.g. with other options), upload the image again."
+OCR_API_DESCRIPTION = (
+    "Find and read every line of text in one image (OCR with PP-OCRv6 on this server). Returns JSON: "
+    "file, image_size {height, width}, device, timings (seconds per stage), note, min_confidence, lines_total and "
+    "lines, each {line, text, confidence 0-1, polygon [[x, y], ...] in the original image's pixels}, in reading "
+    "order. Nothing is kept after the call."
+)
+
+
+def add_examples(image_input: gr.Image) -> None:
+    """Example images with their captions (also their accessible names)."""
+    example_files = [(ASSETS_DIR / file, label) for file, label in EXAMPLES if (ASSETS_DIR / file).is_file()]
+    if not example_files:
+        return
+    gr.Examples(
+        examples=[[str(path)] for path, _ in example_files],
+        inputs=[image_input],
+        example_labels=[label for _, label in example_files],
+        label="Examples: click one, then Run OCR",
+        elem_id="examples",
+        cache_examples=False,
+        examples_per_page=len(example_files),
+    )
 
 
 def default_decoder() -> Callable[[Any], Any]:
@@ -67,7 +96,64 @@ class OcrDemo(gr.Blocks):
     app_config: AppConfig = AppConfig()
 
     def launch(self, **kwargs: Any) -> Any:  # type: ignore[override]
-        return super().launch(**{**launch_kwargs(self.app_config), **kwargs})
+        limit = self.app_config.max_file_size
+        page = {  # the page's look (contrast, touch targets) and the upload-size note: demo/style.py
+            "theme": theme(),
+            "css": CSS,
+            "js": upload_guard_js(gr_utils._parse_file_size(limit) or 0, size_label(limit)),
+        }
+        return super().launch(**{**page, **launch_kwargs(self.app_config), **kwargs})
+
+
+EXAMPLE_IMAGE_URL = "https://raw.githubusercontent.com/gradio-app/gradio/main/test/test_files/bus.png"
+
+
+class ImageFiles(gr.File):
+    """`gr.File` whose API-page example is an image (Gradio's default is a sample PDF)."""
+
+    is_template = True  # Gradio: render with the parent's front end ("file")
+
+    def example_payload(self) -> Any:
+        return [handle_file(EXAMPLE_IMAGE_URL)] if self.file_count == "multiple" else handle_file(EXAMPLE_IMAGE_URL)
+
+    def example_value(self) -> Any:
+        return [EXAMPLE_IMAGE_URL] if self.file_count == "multiple" else EXAMPLE_IMAGE_URL
+
+
+class OcrResultJson(gr.JSON):
+    """`gr.JSON` that tells API clients (and MCP agents) the shape of the /ocr result instead of
+    "str | float | bool | list | dict"."""
+
+    is_template = True  # Gradio: render with the parent's front end ("json")
+
+    def api_info(self) -> dict[str, Any]:
+        return RESULT_SCHEMA
+
+
+RESULT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "file": {"type": "string"},
+        "image_size": {"type": "object", "properties": {"height": {"type": "integer"}, "width": {"type": "integer"}}},
+        "device": {"type": "string"},
+        "timings": {"type": "object", "additionalProperties": {"type": "number"}},
+        "note": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        "min_confidence": {"type": "number"},
+        "lines_total": {"type": "integer"},
+        "lines": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "line": {"type": "integer"},
+                    "text": {"type": "string"},
+                    "confidence": {"type": "number"},
+                    "polygon": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+                },
+            },
+        },
+    },
+}
 
 
 def build_demo(
@@ -103,6 +189,8 @@ def build_demo(
         blocks.app_config = config
         history_state = gr.State((), time_to_live=config.session_ttl_s)
         current_state = gr.State(None, time_to_live=config.session_ttl_s)
+        # the batch shown now: (headline, records at confidence 0); None for a single result
+        batch_state = gr.State(None, time_to_live=config.session_ttl_s)
 
         gr.Markdown(f"# {TITLE}\n{INTRO}")
         with gr.Row(equal_height=False):
@@ -117,15 +205,18 @@ def build_demo(
                             height=380,
                             elem_id="image-input",
                         )
+                        gr.HTML(upload_note_html("image-input"), js_on_load=None, padding=False)
                         run_button = gr.Button("Run OCR", variant="primary", size="lg", elem_id="run-button")
+                        add_examples(image_input)  # in this tab: an example only ever fills the visible input
                     with gr.Tab("Batch", id="batch"):
-                        batch_input = gr.File(
+                        batch_input = ImageFiles(
                             file_count="multiple",
                             file_types=["image"],
                             type="filepath",
                             label=f"Images (up to {config.max_batch_files})",
                             elem_id="batch-input",
                         )
+                        gr.HTML(upload_note_html("batch-input"), js_on_load=None, padding=False)
                         batch_button = gr.Button("Run OCR on all", variant="primary", size="lg", elem_id="batch-button")
                         batch_table = gr.Dataframe(
                             headers=["File", "Lines", "Seconds", "Status"],
@@ -136,16 +227,6 @@ def build_demo(
                             label="Batch summary",
                             elem_id="batch-table",
                         )
-                example_files = [(ASSETS_DIR / file, label) for file, label in EXAMPLES if (ASSETS_DIR / file).is_file()]
-                if example_files:
-                    gr.Examples(
-                        examples=[[str(path)] for path, _ in example_files],
-                        inputs=[image_input],
-                        label="Examples: click one, then Run OCR",
-                        elem_id="examples",
-                        cache_examples=False,
-                        examples_per_page=len(example_files),
-                    )
                 with gr.Accordion("Options", open=False):
                     orientation = gr.Radio(
                         list(ORIENTATION_CHOICES),
@@ -161,60 +242,48 @@ def build_demo(
                         label="Detection size (px, longer side)",
                         info="Larger finds smaller text but is slower.",
                     )
-            with gr.Column(scale=7, min_width=360):
-                summary = gr.Markdown("Results appear here after you press **Run OCR**.", elem_id="summary")
-                annotated = gr.Image(
-                    type="filepath",
-                    format="jpeg",
-                    label="Detected text",
-                    interactive=False,
-                    buttons=["download", "fullscreen"],
-                    height=520,
-                    elem_id="annotated",
-                )
+            with gr.Column(scale=7, min_width=320):
+                summary = gr.Markdown(EMPTY_SUMMARY, label="Summary", elem_id="summary")
+                explorer = ResultExplorer(label="Result image", elem_id="explorer", min_height=120)
                 with gr.Row():
                     min_confidence = gr.Slider(
                         0.0, 1.0, value=0.0, step=0.01, label="Hide lines below confidence", scale=3, elem_id="confidence-filter"
                     )
-                    show_text = gr.Checkbox(value=False, label="Write text on image", scale=1)
+                    show_text = gr.Checkbox(value=False, label="Write text on image", scale=1, elem_id="show-text")
                 with gr.Tabs():
                     with gr.Tab("Lines"):
-                        table = gr.Dataframe(
-                            headers=TABLE_HEADERS,
-                            datatype=["number", "str", "str"],
-                            column_widths=["8%", "72%", "20%"],
-                            interactive=False,
-                            wrap=True,
-                            max_height=420,
-                            label="Click a row to highlight its box",
-                            elem_id="lines-table",
-                        )
+                        lines_table = LinesTable(label="Lines", elem_id="lines-table")
                     with gr.Tab("Full text"):
                         full_text = gr.Textbox(lines=10, max_lines=30, label="Text", buttons=["copy"], elem_id="full-text")
-                json_button = gr.DownloadButton(
-                    "Download JSON (original-image coordinates)", value=None, interactive=False, elem_id="json-download"
-                )
+                with gr.Row():
+                    json_button = gr.DownloadButton(
+                        "Download JSON (original-image coordinates)", value=None, interactive=False, elem_id="json-download"
+                    )
+                    image_button = gr.DownloadButton(
+                        "Download annotated image", value=None, interactive=False, elem_id="image-download"
+                    )
         history_gallery = gr.Gallery(
             label=f"History: last {config.max_results_in_memory} results of this session (click one to show it again)",
-            columns=10,
+            columns=8,
             fit_columns=False,
-            height=170,
+            height=190,
             allow_preview=False,
             object_fit="contain",
             interactive=False,
+            buttons=[],  # "Download All" would only zip the 256 px thumbnails
             elem_id="history",
         )
         gr.Markdown(f"Running on `{device_name(engine)}`.", elem_id="device-note")
 
         with gr.Row(visible=False):
             api_image = UploadedImage(type="filepath", image_mode=None, label="image")
-            api_output = gr.JSON(label="result")
+            api_output = OcrResultJson(label="result")
             api_trigger = gr.Button("ocr")
 
-        cache_dir = annotated.GRADIO_CACHE
+        cache_dir = explorer.GRADIO_CACHE
 
         # ---- outputs -------------------------------------------------------------------
-        view_outputs = [annotated, table, full_text, json_button, summary]
+        view_outputs = [explorer, lines_table, full_text, json_button, image_button, summary]
         state_outputs = [history_gallery, current_state, history_state]
 
         def gallery_items(history: History) -> list[tuple[str, str]]:
@@ -225,24 +294,49 @@ def build_demo(
             return items
 
         # ---- handlers (called directly in Gradio's worker thread; no extra threads) -----
-        def show(view: handlers.ResultView, name: str) -> list[Any]:
-            stem = _stem(name)
+        def show(view: handlers.ResultView, result: OcrResult) -> list[Any]:
+            stem = _stem(result.name)
+            preview_path = write_cache_file(cache_dir, result.preview_jpeg, f"{stem}_view.jpg")
             image_path = write_cache_file(cache_dir, view.annotated_jpeg, f"{stem}_ocr.jpg")
             json_path = write_cache_file(cache_dir, handlers.record_json(view.record), f"{stem}_ocr.json")
-            rows = [[number, text, f"{confidence:.3f}"] for number, text, confidence in view.rows]
-            return [image_path, rows, view.text, gr.DownloadButton(value=json_path, interactive=True), view.summary]
+            explorer_value = dict(view.explorer or {}, image=gr.FileData(path=preview_path, mime_type="image/jpeg").model_dump())
+            return [
+                explorer_value,
+                table_value(view.explorer),
+                view.text,
+                gr.DownloadButton(value=json_path, interactive=True),
+                gr.DownloadButton(value=image_path, interactive=True),
+                view.summary,
+            ]
 
-        def present(result: OcrResult, min_conf: float, write_text: bool, highlight: int | None = None) -> list[Any]:
-            view = handlers.render_view(result, min_conf, write_text, highlight, config.display_jpeg_quality)
-            return show(view, result.name)
+        def present(result: OcrResult, min_conf: float, write_text: bool) -> list[Any]:
+            view = handlers.render_view(result, min_conf, write_text, None, config.display_jpeg_quality)
+            return show(view, result)
+
+        def present_batch(batch: tuple[str, list[dict[str, Any]]], shown: list[Any], min_conf: float) -> list[Any]:
+            """The shown (last) result of a batch, with the batch's headline and its JSON download."""
+            headline, all_records = batch
+            records = [handlers.filter_record(record, min_conf) for record in all_records]
+            shown[3] = gr.DownloadButton(
+                value=write_cache_file(cache_dir, handlers.record_json(records), "batch_ocr.json"), interactive=True
+            )
+            shown[5] = f"{headline}\n\n{shown[5]}" if shown[5] else headline
+            return shown
+
+        def check_image(image_path: str | None, *_: Any) -> list[dict[str, Any]]:
+            """Runs before `on_run`: a missing image is shown on the input; the results stay as they are."""
+            return [gr.validate(bool(image_path), NO_IMAGE_MESSAGE)] + [gr.validate(True, "")] * 5
+
+        def check_files(paths: list[str] | None, *_: Any) -> list[dict[str, Any]]:
+            return [gr.validate(bool(paths), NO_FILES_MESSAGE)] + [gr.validate(True, "")] * 5
 
         @user_errors
         def on_run(image_path: str | None, orient: str, det_size: float, min_conf: float, write_text: bool, history: History):
             outcome = handlers.single_request(
                 engine, decode, image_path, model_options(orient, det_size), history, config, min_conf, write_text
             )
-            return show(outcome.view, outcome.result.name) + [
-                gallery_items(outcome.history), outcome.result, outcome.history,
+            return show(outcome.view, outcome.result) + [
+                gallery_items(outcome.history), outcome.result, outcome.history, None,
             ]
 
         @user_errors
@@ -260,28 +354,22 @@ def build_demo(
                 refused=user_error_types,
                 on_file_start=lambda done, total, name: progress((done, total), desc=f"Reading {name}", unit="images"),
             )
-            batch_json = gr.DownloadButton(
-                value=write_cache_file(cache_dir, handlers.record_json(outcome.records), "batch_ocr.json"),
-                interactive=True,
-            )
             headline = f"Batch: {outcome.succeeded} of {len(paths or [])} images read; the JSON holds all of them."
+            batch = (headline, outcome.all_records)
             if outcome.view is None or outcome.last is None:
-                view = [None, [], "", batch_json, headline]
+                shown = [None, None, "", None, gr.DownloadButton(value=None, interactive=False), ""]
             else:
-                view = show(outcome.view, outcome.last.name)
-                view[3] = batch_json
-                view[4] = f"{headline} Showing the last one.\n\n{view[4]}"
-            return view + [gallery_items(outcome.history), outcome.last, outcome.history, outcome.summary_rows]
+                shown = show(outcome.view, outcome.last)
+                headline += " Showing the last one."
+                batch = (headline, outcome.all_records)
+            view = present_batch(batch, shown, min_conf)
+            return view + [gallery_items(outcome.history), outcome.last, outcome.history, batch, outcome.summary_rows]
 
-        def on_filter(result: OcrResult | None, min_conf: float, write_text: bool):
+        def on_filter(result: OcrResult | None, batch: tuple[str, list[dict[str, Any]]] | None, min_conf: float, write_text: bool):
             if result is None:
                 return [gr.skip()] * len(view_outputs)
-            return present(result, min_conf, write_text)
-
-        def on_row_select(result: OcrResult | None, min_conf: float, write_text: bool, event: gr.SelectData):
-            if result is None or not event.row_value:
-                return gr.skip()
-            return present(result, min_conf, write_text, highlight=int(event.row_value[0]))[0]
+            shown = present(result, min_conf, write_text)
+            return shown if batch is None else present_batch(batch, shown, min_conf)
 
         @user_errors
         def on_history_select(history: History, min_conf: float, write_text: bool, event: gr.SelectData):
@@ -289,47 +377,67 @@ def build_demo(
                 result = get(history or (), int(event.index))
             except ValueError as error:
                 raise handlers.InputError("That history entry has expired; please run the image again.") from error
-            return present(result, min_conf, write_text) + [result]
+            shown = present(result, min_conf, write_text)
+            shown[5] += HISTORY_NOTE
+            # the input is cleared: Run must not silently re-run the last upload instead of this entry
+            return shown + [result, None, None]
 
+        @gr.mcp.tool(_meta={"outputSchema": RESULT_SCHEMA})  # Gradio's tool list has no output schema field
         @user_errors
-        def on_api(image_path: str | None) -> dict[str, Any]:
-            return handlers.api_result(engine, decode, image_path, config)
+        def ocr(image: str | None) -> dict[str, Any]:
+            """Find and read every line of text in an image (PP-OCRv6, runs on this server, no history kept).
 
-        run_button.click(
+            Args:
+                image: the image to read (PNG, JPEG, WebP, GIF, BMP, TIFF or HEIC; at most the server's upload limit).
+
+            Returns:
+                dict with file, image_size {height, width}, device, timings (seconds per stage), note, min_confidence,
+                lines_total and lines: a list of {line, text, confidence (0-1), polygon [[x, y], ...] in the
+                ORIGINAL image's pixels}.
+            """
+            return handlers.api_result(engine, decode, image, config)
+
+        # Defined first so that /ocr, the stateless API, comes first on the API page.
+        api_trigger.click(
+            ocr, inputs=[api_image], outputs=[api_output], api_name="ocr", api_description=OCR_API_DESCRIPTION
+        )
+        ui_api = "undocumented" if config.mcp_server else "public"  # with MCP on, only /ocr is a tool
+        run_event = run_button.click(
             on_run,
             inputs=[image_input, orientation, detection_size, min_confidence, show_text, history_state],
-            outputs=view_outputs + state_outputs,
+            outputs=view_outputs + state_outputs + [batch_state],
             api_name="run",
+            api_visibility=ui_api,
+            validator=check_image,
+            show_progress_on=[explorer],
         )
-        batch_button.click(
+        run_event.success(None, js=SCROLL_TO_RESULTS_JS)
+        batch_event = batch_button.click(
             on_batch,
             inputs=[batch_input, orientation, detection_size, min_confidence, show_text, history_state],
-            outputs=view_outputs + state_outputs + [batch_table],
+            outputs=view_outputs + state_outputs + [batch_state, batch_table],
             api_name="batch",
+            api_visibility=ui_api,
+            validator=check_files,
+            show_progress_on=[explorer, batch_table],
         )
+        batch_event.success(None, js=SCROLL_TO_RESULTS_JS)
         gr.on(
             [min_confidence.input, show_text.input],
             on_filter,
-            inputs=[current_state, min_confidence, show_text],
+            inputs=[current_state, batch_state, min_confidence, show_text],
             outputs=view_outputs,
             api_visibility="private",
             show_progress="hidden",
             trigger_mode="always_last",
         )
-        table.select(
-            on_row_select,
-            inputs=[current_state, min_confidence, show_text],
-            outputs=[annotated],
-            api_visibility="private",
-            show_progress="hidden",
-        )
         history_gallery.select(
             on_history_select,
             inputs=[history_state, min_confidence, show_text],
-            outputs=view_outputs + [current_state],
+            outputs=view_outputs + [current_state, image_input, batch_state],
             api_visibility="private",
+            show_progress_on=[explorer],
         )
-        api_trigger.click(on_api, inputs=[api_image], outputs=[api_output], api_name="ocr")
 
     blocks.queue(**queue_kwargs(config))
     return blocks

@@ -91,7 +91,7 @@ def main() -> int:
             page.locator("#history button.thumbnail-item").first.click()
             page.wait_for_timeout(2000)
             summary = page.locator("#summary").inner_text()
-            natural = page.locator("#annotated img").evaluate("img => [img.naturalWidth, img.naturalHeight]")
+            natural = page.locator("#explorer img.ocrx-img").evaluate("img => [img.naturalWidth, img.naturalHeight]")
             browser.close()
         print(f"upload: {scan.name} {WIDTH}x{HEIGHT} ({WIDTH * HEIGHT / 1e6:.1f} MP), {scan.stat().st_size} bytes")
         print(f"run to result in the page: {seconds:.1f} s; annotated image shown at {natural[0]}x{natural[1]}")

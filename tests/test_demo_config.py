@@ -91,3 +91,10 @@ def test_temp_dir_is_dedicated_by_default_and_cache_cleaning_is_configurable():
         load_config((), env={"OCR_DELETE_CACHE": "30"})
     with pytest.raises(ValueError):
         AppConfig(delete_cache=(0, 60))
+
+
+def test_mcp_is_opt_in_by_flag_or_environment_and_run_history_is_always_off():
+    assert launch_kwargs(load_config(()))["mcp_server"] is False
+    assert launch_kwargs(load_config(["--mcp"]))["mcp_server"] is True
+    assert launch_kwargs(load_config((), env={"OCR_MCP": "1"}))["mcp_server"] is True
+    assert launch_kwargs(load_config(()))["run_history"] is False

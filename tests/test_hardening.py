@@ -286,7 +286,7 @@ def test_multipage_tiff_uses_the_first_page_and_the_page_says_so(client: Client,
     pages = [grey_page(), grey_page("WORLD 1999"), grey_page("THIRD 3333")]
     path = save(inputs, "pages.tif", pages[0], save_all=True, append_images=pages[1:])
     # Through the browser's endpoint: the note must be in the summary the user reads.
-    _annotated, table, text, _json_file, summary, _gallery = client.predict(
+    _explorer, _table, text, _json_file, _annotated, summary, _gallery = client.predict(
         handle_file(str(path)), "auto", 1600, 0.0, False, api_name="/run"
     )
     assert WORDS <= set(text.split())

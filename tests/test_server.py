@@ -40,15 +40,20 @@ def test_ocr_endpoint_returns_the_receipt_words_in_original_coordinates(server, 
 
 def test_run_endpoint_serves_a_capped_jpeg_and_the_table(server, tmp_path):
     client = new_client(server, tmp_path)
-    annotated, table, text, json_file, summary, gallery = client.predict(
+    explorer, table, text, json_file, annotated, summary, gallery = client.predict(
         handle_file(ASSETS_DIR / "receipt.jpg"), "auto", 1600, 0.0, False, api_name="/run"
     )
-    with Image.open(annotated) as image:
-        assert image.format == "JPEG"
-        assert image.size == (468, 800)
-    row_texts = [row[1] for row in table["data"]]
+    for path in (annotated["value"], explorer["image"]):  # annotated download; the view's clean copy
+        with Image.open(path) as image:
+            assert image.format == "JPEG"
+            assert image.size == (468, 800)
+    assert (explorer["width"], explorer["height"]) == (468, 800)
+    row_texts = [line["text"] for line in table["lines"]]
     assert RECEIPT_WORDS <= words(row_texts)
-    assert [row[0] for row in table["data"]] == list(range(1, len(row_texts) + 1))
+    assert [line["n"] for line in table["lines"]] == list(range(1, len(row_texts) + 1))
+    assert [line["text"] for line in explorer["lines"]] == row_texts
+    points = np.array([point for line in explorer["lines"] for point in line["points"]])
+    assert points[:, 1].max() <= 800 and points[:, 0].max() <= 468  # display pixels
     assert text.splitlines() == row_texts
     assert "620×1060 px (shown at 468×800)" in summary
     assert len(gallery) == 1
@@ -68,7 +73,7 @@ def test_fifteen_requests_keep_history_at_the_cap_and_threads_flat(server, tmp_p
     gallery_sizes, threads = [], []
     for _ in range(15):
         outputs = client.predict(handle_file(tmp_path / "header.png"), "off", 640, 0.0, False, api_name="/run")
-        gallery_sizes.append(len(outputs[5]))
+        gallery_sizes.append(len(outputs[6]))
         threads.append(process.num_threads())
         assert "CORNER CAFE" in outputs[2]
     assert gallery_sizes == list(range(1, 11)) + [10] * 5
@@ -80,7 +85,7 @@ def test_batch_reads_good_files_reports_bad_ones_and_json_keeps_original_pixels(
         receipt.crop((0, 30, 620, 140)).save(tmp_path / "header.png")
     (tmp_path / "empty.png").write_bytes(b"")
     client = new_client(server, tmp_path)
-    annotated, table, text, json_button, summary, gallery, batch_table = client.predict(
+    explorer, table, text, json_button, annotated, summary, gallery, batch_table = client.predict(
         [handle_file(tmp_path / "header.png"), handle_file(tmp_path / "empty.png")], "off", 640, 0.0, False,
         api_name="/batch",
     )
@@ -94,3 +99,30 @@ def test_batch_reads_good_files_reports_bad_ones_and_json_keeps_original_pixels(
     assert "error" in records[1]
     assert {line["text"] for line in records[0]["lines"]} >= {"CORNER CAFE"}
     assert records[0]["image_size"] == {"height": 110, "width": 620}
+
+
+def test_api_page_lists_ocr_first_with_typed_and_named_returns(server):
+    """Issue 10 (9): /ocr was listed last and typed "str | float | bool | list | dict"; returns were named
+    "value_20"; the /batch example was a PDF."""
+    import urllib.request
+
+    with urllib.request.urlopen(server.url + "gradio_api/info", timeout=30) as response:
+        info = json.load(response)
+    endpoints = info["named_endpoints"]
+    assert list(endpoints)[0] == "/ocr"
+    ocr_type = endpoints["/ocr"]["returns"][0]["python_type"]["type"]
+    assert ocr_type.startswith("dict(") and "lines: list[dict(line: int, text: str, confidence: float" in ocr_type
+    for name, endpoint in endpoints.items():
+        for value in endpoint["returns"] + endpoint["parameters"]:
+            assert value["label"] and not value["label"].startswith("value_"), (name, value)
+    batch_example = endpoints["/batch"]["parameters"][0]["example_input"]
+    assert all(not item["path"].endswith(".pdf") for item in batch_example)
+
+
+def test_run_history_is_off_so_the_browser_keeps_no_copy_of_runs(server):
+    """Issue 10 (13): Gradio 6.31 saves every run in the browser unless run_history is set to False."""
+    import urllib.request
+
+    with urllib.request.urlopen(server.url + "config", timeout=30) as response:
+        config = json.load(response)
+    assert config["run_history"] is False
