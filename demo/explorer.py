@@ -61,11 +61,16 @@ const sv = (tag, attrs, parent) => {
 
 function host() { return element.querySelector('.ocrx') || element; }
 
+let shown = null;  // what the last build showed, so a re-draw of the same image keeps zoom and selection
+
 function build() {
   const root = host();
-  root.replaceChildren();
   const data = props.value;
+  const keep = shown && data && data.image && shown.name === data.name && shown.W === data.width
+    && shown.H === data.height ? {scale: S.scale, tx: S.tx, ty: S.ty, zoomed: S.scale > S.min * 1.001, sel: S.sel} : null;
+  root.replaceChildren();
   S.sel = null;
+  shown = data && data.image ? {name: data.name, W: data.width, H: data.height} : null;
   if (!data || !data.image || !data.image.url) {
     const empty = el('p', 'ocrx-empty', root);
     empty.textContent = 'The image with its text boxes appears here after you press Run OCR.';
@@ -147,6 +152,8 @@ function build() {
   view.addEventListener('pointerleave', e => { if (e.pointerType === 'mouse') hideTip(); });
   view.addEventListener('keydown', onKey);
   fit();
+  if (keep && keep.zoomed) { S.scale = Math.min(S.max, Math.max(S.min, keep.scale)); S.tx = keep.tx; S.ty = keep.ty; apply(); }
+  if (keep && keep.sel !== null && lineData(keep.sel)) select(keep.sel, 'restore');
 }
 
 function measure() {
@@ -317,7 +324,7 @@ function select(n, from) {
   if (tag) tag.classList.add('sel');
   svg.insertBefore(g, svg.querySelector('.ocrx-tags'));  // drawn above the other boxes
   element.dataset.selected = String(n);
-  if (from !== 'image') {
+  if (from !== 'image' && from !== 'restore') {
     // bring the box into the viewport (pan), and the viewport onto the screen (mobile)
     const line = lineData(n);
     const xs = line.points.map(p => p[0]), ys = line.points.map(p => p[1]);
@@ -345,13 +352,16 @@ build();
 TABLE_JS = (
     _SHARED_JS
     + """
-let body = null, wrap = null, current = null;
+let body = null, wrap = null, current = null, shownName = null;
 
 function build() {
   const root = element.querySelector('.ocrt') || element;
   root.replaceChildren();
   const data = props.value;
   const lines = (data && data.lines) || [];
+  // a re-draw of the same result (filter, text on image) keeps the selected line
+  const keep = current && data && data.name === shownName ? Number(current.dataset.n) : null;
+  shownName = data ? data.name : null;
   body = null; current = null;
   if (!lines.length) {
     const empty = el('p', 'ocrt-empty', root);
@@ -379,6 +389,7 @@ function build() {
       td.textContent = value;
     }
   });
+  if (keep !== null && rowOf(keep)) select(keep, 'restore', false);
 }
 
 function rowOf(n) { return body ? body.querySelector('tr[data-n="' + n + '"]') : null; }
@@ -519,6 +530,7 @@ class LinesTable(gr.HTML):
             "type": "object",
             "description": "the shown lines: number, text, confidence, display polygon",
             "properties": {
+                "name": {"type": "string", "description": "the file the lines were read from"},
                 "lines": {
                     "type": "array",
                     "items": {**_LINE_SCHEMA, "properties": {k: v for k, v in _LINE_SCHEMA["properties"].items() if k != "points"}},
@@ -531,4 +543,7 @@ def table_value(explorer: dict[str, Any] | None) -> dict[str, Any] | None:
     """The table's value: only the lines (number, text, confidence), no image."""
     if explorer is None:
         return None
-    return {"lines": [{key: line[key] for key in ("n", "text", "confidence")} for line in explorer["lines"]]}
+    return {
+        "name": explorer["name"],
+        "lines": [{key: line[key] for key in ("n", "text", "confidence")} for line in explorer["lines"]],
+    }

@@ -38,6 +38,12 @@ footer, footer a, footer button, footer span, footer div { color: #374151 !impor
 .upload-container button[aria-label], #history button[aria-label], #image-input button[aria-label] {
   min-width: 40px !important; min-height: 40px !important;
 }
+button[role="tab"], .reset-button, footer a, footer button.show-api { min-height: 44px !important; }
+button.label-wrap { min-height: 44px; align-items: center; }
+.reset-button { min-width: 40px !important; }
+input[type="number"] { min-height: 40px !important; }
+input[type="range"] { min-height: 40px; }  /* the track stays thin; the hit area is the input's height */
+footer a { display: inline-flex !important; align-items: center; }
 /* History captions were cut at ~10 characters. */
 #history .caption-label { white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   overflow-wrap: anywhere; font-size: 12px; line-height: 1.25; }

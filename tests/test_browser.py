@@ -237,10 +237,14 @@ def test_desktop_explore_filter_history_and_errors(browser, server, shots):
     # the confidence filter re-draws the same result without running the model again; (11) a line shown
     # as 1.000 is never hidden at 1.00
     before = shown_confidences(page)
+    page.get_by_role("button", name="Zoom in").click()
+    zoomed = scale()
     threshold = page.locator("#confidence-filter input[type=number]")
     threshold.fill("0.99")
     threshold.press("Enter")
     expect(page.locator("#summary")).to_contain_text("shown (confidence ≥ 0.99)", timeout=30_000)
+    assert scale() == pytest.approx(zoomed, rel=1e-3)  # a re-draw of the same image keeps the zoom
+    page.get_by_role("button", name="Reset: fit the whole image").click()
     values = shown_confidences(page)
     assert values and all(value >= 0.99 for value in values)
     assert len(values) == sum(value >= 0.99 for value in before)
@@ -372,12 +376,15 @@ def test_mobile_run_scrolls_to_the_results_with_large_targets_and_whole_headers(
         )
         assert lines == 1, f"header {header.inner_text()!r} wraps over {lines} lines"
 
-    small = page.evaluate(
-        """() => [...document.querySelectorAll(
-                '#explorer button, #image-input button, #history button, #lines-table tr.ocrt-row, #run-button')]
-            .filter((node) => node.offsetParent !== null)
-            .map((node) => [node.getAttribute('aria-label') || node.textContent.trim().slice(0, 20),
-                            node.getBoundingClientRect().width, node.getBoundingClientRect().height])
+    small = page.evaluate(  # every visible control; a checkbox counts by its label (the tap target)
+        """() => [...document.querySelectorAll('button, a, input, select, textarea, [role=button], tr.ocrt-row')]
+            .filter((node) => node.offsetParent !== null && node.getBoundingClientRect().height > 1)
+            .map((node) => {
+                const target = /checkbox|radio/.test(node.type) && node.closest('label') ? node.closest('label') : node;
+                const box = target.getBoundingClientRect();
+                return [node.getAttribute('aria-label') || node.textContent.trim().slice(0, 20) || node.type,
+                        Math.round(box.width), Math.round(box.height)];
+            })
             .filter(([, w, h]) => w < 40 || h < 40)"""
     )
     assert small == [], f"touch targets under 40 px: {small}"
