@@ -452,8 +452,8 @@ EXPLORER_CSS = """
 .ocrx-view.panning { cursor: grabbing; }
 .ocrx-stage { position: absolute; left: 0; top: 0; transform-origin: 0 0; }
 .ocrx-img, .ocrx-svg { position: absolute; left: 0; top: 0; display: block; max-width: none; }
-.ocrx-halo { fill: none; stroke: rgba(0, 0, 0, 0.55); stroke-width: 4px; vector-effect: non-scaling-stroke; }
-.ocrx-box { fill: rgba(0, 132, 255, 0.10); stroke: rgb(0, 132, 255); stroke-width: 2px; vector-effect: non-scaling-stroke; }
+.ocrx-halo { fill: none; stroke: rgba(255, 255, 255, 0.9); stroke-width: 6px; vector-effect: non-scaling-stroke; }
+.ocrx-box { fill: rgba(0, 132, 255, 0.10); stroke: rgb(0, 132, 255); stroke-width: 2.5px; vector-effect: non-scaling-stroke; }
 .ocrx-line { cursor: pointer; }
 .ocrx-line:hover .ocrx-box { fill: rgba(0, 132, 255, 0.28); }
 .ocrx-line.sel .ocrx-box { fill: rgba(255, 96, 0, 0.30); stroke: rgb(255, 96, 0); stroke-width: 3px; }

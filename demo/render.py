@@ -109,7 +109,7 @@ def draw_annotations(
     Each polygon gets a small numbered tag (`labels`, e.g. the table's line numbers) with a white
     border, placed where it touches no other tag. With `texts`, the recognized text is written
     INSIDE its own box on a white band (so on a dense page it never covers the line above or its
-    tag). Outlines have a dark halo so they stay visible on busy colour photos. `highlight` is a
+    tag). Outlines have a white rim so they stay visible on dark and colourful photos. `highlight` is a
     position in `display_polygons` drawn in another colour with a stronger fill.
     """
     if len(labels) != len(display_polygons) or (texts is not None and len(texts) != len(display_polygons)):
@@ -118,7 +118,7 @@ def draw_annotations(
     overlay = Image.new("RGBA", base.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     longer_side = max(base.size)
-    line_width = max(2, round(longer_side / 600))
+    line_width = max(3, round(longer_side / 500))
     tag_font = _font(max(13, round(longer_side / 60)))
 
     order = [i for i in range(len(display_polygons)) if i != highlight]
@@ -133,7 +133,7 @@ def draw_annotations(
         draw.polygon(points, fill=color + ((90,) if selected else (28,)))
         if texts is not None and texts[position]:
             _draw_text_inside(draw, points, texts[position])
-        draw.line(points + [points[0]], fill=HALO_COLOR, width=width + 2)  # halo: visible on any background
+        draw.line(points + [points[0]], fill=HALO_COLOR, width=width + 4)  # rim: visible on any background
         draw.line(points + [points[0]], fill=color + (255,), width=width)
     placed: list[tuple[float, float, float, float]] = []
     for position in order:
@@ -145,7 +145,7 @@ def draw_annotations(
     return Image.alpha_composite(base, overlay).convert("RGB")
 
 
-HALO_COLOR = (0, 0, 0, 150)
+HALO_COLOR = (255, 255, 255, 230)  # a white rim: blue on white where the photo is dark or coloured
 TAG_GAP = 3  # px kept free between two tags, so "1" next to "20" never reads "120"
 TEXT_BAND_COLOR = (255, 255, 255, 225)
 TEXT_COLOR = (0, 0, 0, 255)

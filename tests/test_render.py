@@ -130,15 +130,17 @@ def test_number_tags_of_neighbouring_boxes_keep_a_gap():
         placed.append(rect)
 
 
-def test_box_outlines_stay_visible_on_a_blue_photo():
-    """Issue 10 (11): 2 px blue boxes vanished on coloured photos; a dark halo keeps them visible."""
-    image = np.zeros((200, 300, 3), dtype=np.uint8)
-    image[:] = BOX_COLOR  # the worst case: a background of the box colour itself
+def test_box_outlines_stay_visible_on_coloured_photos():
+    """Issue 10 (11): 2 px blue boxes vanished on coloured photos; a 3 px outline with a white rim stays visible."""
     polygon = np.array([[50, 60], [250, 60], [250, 140], [50, 140]], dtype=np.float64)
-    drawn = np.asarray(draw_annotations(image, [polygon], labels=["1"])).astype(int)
-    column = drawn[70:130, 240:262]  # across the right edge
-    darkness = column.sum(axis=2).min()
-    assert darkness < sum(BOX_COLOR) - 150  # a dark line next to the outline
+    for background in (BOX_COLOR, (20, 100, 60), (30, 30, 30)):  # the box colour itself, a green sign, a dark photo
+        image = np.zeros((200, 300, 3), dtype=np.uint8)
+        image[:] = background
+        drawn = np.asarray(draw_annotations(image, [polygon], labels=["1"])).astype(int)
+        across_edge = drawn[100, 240:262]  # mid-height, across the right edge
+        difference = np.abs(across_edge - np.array(background)).sum(axis=1)
+        assert (difference > 250).sum() >= 2, f"outline hardly visible on {background}: {difference}"
+        assert (np.abs(drawn[100, 245:256] - np.array(BOX_COLOR)).sum(axis=1) < 40).sum() >= 3  # >= 3 px of box colour
 
 
 def test_jpeg_round_trip_keeps_size_and_is_compact():
