@@ -94,7 +94,7 @@ def main() -> int:
             natural = page.locator("#explorer img.ocrx-img").evaluate("img => [img.naturalWidth, img.naturalHeight]")
             browser.close()
         print(f"upload: {scan.name} {WIDTH}x{HEIGHT} ({WIDTH * HEIGHT / 1e6:.1f} MP), {scan.stat().st_size} bytes")
-        print(f"run to result in the page: {seconds:.1f} s; annotated image shown at {natural[0]}x{natural[1]}")
+        print(f"run to result in the page: {seconds:.1f} s; result image shown at {natural[0]}x{natural[1]}")
         print(f"summary: {summary.splitlines()[0]}")
         examples = {path.name for path in (REPO_ROOT / "assets").iterdir()}
 
