@@ -90,6 +90,13 @@ function build() {
   button('\u2212', 'Zoom out', () => zoomAt(1 / 1.5), 'ocrx-out');
   button('+', 'Zoom in', () => zoomAt(1.5), 'ocrx-in');
   button('Fit', 'Reset: fit the whole image', () => fit(), 'ocrx-fit');
+  if (root.requestFullscreen) {
+    const full = button('', 'Full screen', () => {
+      if (document.fullscreenElement) document.exitFullscreen(); else root.requestFullscreen().catch(() => {});
+    }, 'ocrx-full');
+    const icon = sv('svg', {viewBox: '0 0 24 24', width: 20, height: 20, 'aria-hidden': 'true'}, full);
+    sv('path', {d: 'M4 9V4h5M15 4h5v5M20 15v5h-5M9 20H4v-5', fill: 'none', stroke: 'currentColor', 'stroke-width': 2.2}, icon);
+  }
   zoomLabel = el('span', 'ocrx-zoom', bar);
   const hint = el('span', 'ocrx-hint', bar);
   hint.textContent = 'Wheel or pinch to zoom, drag to pan. Hover or tap a box to read it.';
@@ -158,8 +165,9 @@ function build() {
 
 function measure() {
   S.vw = Math.max(1, view.clientWidth);
-  const maxHeight = Math.max(240, Math.round(window.innerHeight * 0.72));
-  S.vh = Math.max(160, Math.min(maxHeight, Math.round(S.H * S.vw / S.W)));
+  const full = document.fullscreenElement === host();
+  const maxHeight = full ? Math.max(160, window.innerHeight - view.offsetTop - 8) : Math.max(240, Math.round(window.innerHeight * 0.72));
+  S.vh = full ? maxHeight : Math.max(160, Math.min(maxHeight, Math.round(S.H * S.vw / S.W)));
   view.style.height = S.vh + 'px';
 }
 
@@ -343,6 +351,7 @@ function select(n, from) {
 }
 
 document.addEventListener('ocr-line-select', e => { if (e.detail.from !== 'image') select(e.detail.n, e.detail.from); });
+document.addEventListener('fullscreenchange', () => { if (view) requestAnimationFrame(fit); });
 window.addEventListener('resize', () => { if (view && S.scale <= S.min * 1.001) fit(); else if (view) { measure(); apply(); } });
 watch('value', build);
 build();
@@ -439,6 +448,7 @@ build();
 
 EXPLORER_CSS = """
 .ocrx { position: relative; }
+.ocrx:fullscreen { background: var(--background-fill-primary); padding: 8px; overflow: auto; }
 .ocrx-empty, .ocrt-empty { margin: 0; padding: 12px 4px; color: var(--body-text-color); min-height: 1.5em; }
 .ocrx-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; margin-bottom: 6px; }
 .ocrx-btn { min-width: 44px; min-height: 44px; padding: 0 10px; font-size: 18px; font-weight: 600; border-radius: 8px;

@@ -30,6 +30,7 @@ def theme() -> gr.themes.Base:
 CSS = """
 /* Active tab: orange-500 text on white was 2.8:1; orange-800 is 7:1. */
 button[role="tab"][aria-selected="true"], .tab-wrapper button.selected { color: #9a3412 !important; }
+.dark button[role="tab"][aria-selected="true"], .dark .tab-wrapper button.selected { color: #fdba74 !important; }
 /* Footer links were 1.9:1. */
 footer, footer a, footer button, footer span, footer div { color: #374151 !important; opacity: 1 !important; }
 .dark footer, .dark footer a, .dark footer button, .dark footer span, .dark footer div { color: #d1d5db !important; }
@@ -42,6 +43,7 @@ button[role="tab"], .reset-button, footer a, footer button.show-api { min-height
 button.label-wrap { min-height: 44px; align-items: center; }
 .reset-button { min-width: 40px !important; }
 input[type="number"] { min-height: 40px !important; }
+.tab-like-container { height: auto !important; min-height: 40px; align-items: stretch; }
 input[type="range"] { min-height: 40px; }  /* the track stays thin; the hit area is the input's height */
 footer a { display: inline-flex !important; align-items: center; }
 /* History captions were cut at ~10 characters. */

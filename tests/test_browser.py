@@ -399,3 +399,14 @@ def test_mobile_run_scrolls_to_the_results_with_large_targets_and_whole_headers(
     assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 844, f"tapped line's box off screen: {box}"
     page.screenshot(path=str(shots / "mobile.png"))
     page.close()
+
+
+def test_contrast_holds_in_the_dark_theme_too(browser, server):
+    """(10) The AA colours must not turn into dark-on-dark in Gradio's dark theme."""
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, color_scheme="dark")
+    page.goto(server.url + "?__theme=dark")
+    for selector in ("#run-button", 'button[role="tab"][aria-selected="true"]', "footer button.show-api"):
+        expect(page.locator(selector).first).to_be_visible(timeout=60_000)
+        ratio = contrast(*colours(page, selector))
+        assert ratio >= 4.5, f"dark theme, {selector}: contrast {ratio:.2f}:1"
+    page.close()
