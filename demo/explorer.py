@@ -69,6 +69,7 @@ function build() {
   const keep = shown && data && data.image && shown.name === data.name && shown.W === data.width
     && shown.H === data.height ? {scale: S.scale, tx: S.tx, ty: S.ty, zoomed: S.scale > S.min * 1.001, sel: S.sel} : null;
   root.replaceChildren();
+  root.classList.remove('ocrx-noboxes');
   S.sel = null;
   shown = data && data.image ? {name: data.name, W: data.width, H: data.height} : null;
   if (!data || !data.image || !data.image.url) {
@@ -90,6 +91,12 @@ function build() {
   button('\u2212', 'Zoom out', () => zoomAt(1 / 1.5), 'ocrx-out');
   button('+', 'Zoom in', () => zoomAt(1.5), 'ocrx-in');
   button('Fit', 'Reset: fit the whole image', () => fit(), 'ocrx-fit');
+  const boxes = button('Boxes', 'Show or hide the boxes (see the original image)', () => {
+    const hidden = root.classList.toggle('ocrx-noboxes');
+    boxes.setAttribute('aria-pressed', String(!hidden));
+    if (hidden) hideTip();
+  }, 'ocrx-boxes');
+  boxes.setAttribute('aria-pressed', 'true');
   if (root.requestFullscreen) {
     const full = button('', 'Full screen', () => {
       if (document.fullscreenElement) document.exitFullscreen(); else root.requestFullscreen().catch(() => {});
@@ -460,6 +467,8 @@ EXPLORER_CSS = """
 .ocrx-view { position: relative; overflow: hidden; width: 100%; border-radius: 8px; cursor: grab; user-select: none;
   background: repeating-conic-gradient(#e5e7eb 0% 25%, #f8fafc 0% 50%) 50% / 20px 20px; touch-action: pan-y; }
 .ocrx-view.panning { cursor: grabbing; }
+.ocrx-noboxes .ocrx-svg { visibility: hidden; }
+.ocrx-btn[aria-pressed="false"] { text-decoration: line-through; }
 .ocrx-stage { position: absolute; left: 0; top: 0; transform-origin: 0 0; }
 .ocrx-img, .ocrx-svg { position: absolute; left: 0; top: 0; display: block; max-width: none; }
 .ocrx-halo { fill: none; stroke: rgba(255, 255, 255, 0.9); stroke-width: 6px; vector-effect: non-scaling-stroke; }

@@ -233,6 +233,11 @@ def test_desktop_explore_filter_history_and_errors(browser, server, shots):
     assert box_offset_error() < 1.0
     page.get_by_role("button", name="Reset: fit the whole image").click()
     assert scale() == pytest.approx(fitted, rel=1e-3)
+    boxes = page.get_by_role("button", name="Show or hide the boxes (see the original image)")
+    boxes.click()  # the original image without boxes, then back
+    expect(page.locator("#explorer svg.ocrx-svg")).to_be_hidden()
+    boxes.click()
+    expect(page.locator("#explorer svg.ocrx-svg")).to_be_visible()
 
     # the confidence filter re-draws the same result without running the model again; (11) a line shown
     # as 1.000 is never hidden at 1.00
