@@ -49,8 +49,9 @@ footer a { display: inline-flex !important; align-items: center; }
 /* History captions were cut at ~10 characters. */
 #history .caption-label { white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   overflow-wrap: anywhere; font-size: 12px; line-height: 1.25; }
-/* The summary keeps room for Gradio's progress text, which overlapped the placeholder. */
+/* Progress shows on the result view only; its placeholder text steps aside meanwhile (they overlapped). */
 #summary { min-height: 3em; }
+#explorer:has([data-testid="status-tracker"]:not(.hide)) .ocrx-empty { visibility: hidden; }
 /* An error keeps the last result visible: Gradio's "Error" badge covered the result, the table and the
    whole history (and stayed after the toast closed). The toast carries the message. */
 #summary [data-testid="status-tracker"]:has(.error), #explorer [data-testid="status-tracker"]:has(.error),

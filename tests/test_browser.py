@@ -160,7 +160,15 @@ def test_desktop_explore_filter_history_and_errors(browser, server, shots):
     expect(page.locator("#image-input img")).to_be_visible(timeout=30_000)
     page.locator("#run-button").click()
     # (11) progress shows on the result area only, never over the summary's placeholder text
-    expect(page.locator("#explorer [data-testid=status-tracker]")).not_to_have_class(re.compile(r"\bhide\b"), timeout=10_000)
+    during_run = page.wait_for_function(
+        """() => { const tracker = document.querySelector('#explorer [data-testid=status-tracker]');
+                   if (!tracker || tracker.classList.contains('hide')) return null;
+                   const empty = document.querySelector('#explorer .ocrx-empty');
+                   return {placeholder: !!empty && empty.offsetParent !== null
+                                        && getComputedStyle(empty).visibility !== 'hidden'}; }""",
+        timeout=10_000,
+    ).json_value()
+    assert during_run == {"placeholder": False}  # the placeholder steps aside while the progress shows
     expect(page.locator("#summary [data-testid=status-tracker]")).to_be_hidden()
     expect(page.locator("#summary")).to_contain_text("receipt.jpg", timeout=RUN_TIMEOUT_MS)
 
