@@ -1,4 +1,4 @@
-"""Gradio components adjusted for untrusted uploads."""
+"""Gradio components adjusted for untrusted uploads: they hand over a checked local path, nothing else."""
 
 from __future__ import annotations
 
@@ -6,23 +6,41 @@ from typing import Any
 
 import gradio as gr
 
+from demo.uploads import ONE_FILE, FileSlot, accepted_path, accepted_paths
+
 
 class UploadedImage(gr.Image):
-    """`gr.Image` (same front end) whose server side hands the uploaded file's path over untouched.
+    """`gr.Image` (same front end) whose server side hands over the uploaded file's path, untouched.
 
-    Stock `gr.Image` opens every upload with Pillow in its preprocess step, before the event handler
-    runs: an empty file, a text or zip file renamed .png, or a header declaring 400 MP then fails
-    inside Gradio, and the user only sees a generic error. With this component every upload reaches
-    the app's own decoder (demo/decode.py), which refuses such files with a clear message.
+    Stock `gr.Image` opens every upload with Pillow in its preprocess step (and decodes base64 data:
+    URLs itself), before the event handler runs. This component never decodes and never fetches:
+    it passes the path of a file that `demo.uploads` accepted (inside this instance's upload folder)
+    to the app's own decoder (demo/decode.py), which refuses bad files with a clear message.
     """
 
     is_template = True  # Gradio: render with the parent's front end ("image")
+    file_slot: FileSlot = ONE_FILE
 
-    def preprocess(self, payload: Any) -> Any:
+    def preprocess(self, payload: Any) -> str | None:
         if payload is None:
             return None
-        url = getattr(payload, "url", None)
-        path = getattr(payload, "path", None)
-        if path is None or (isinstance(url, str) and url.startswith("data:")):
-            return super().preprocess(payload)  # base64 data URLs: Gradio writes them to a file itself
-        return str(path)
+        data = payload.model_dump() if hasattr(payload, "model_dump") else payload
+        return accepted_path(data, self.GRADIO_CACHE)  # checked again: this is the last step before use
+
+
+class UploadedFiles(gr.File):
+    """`gr.File(file_count="multiple")` whose server side hands over checked paths of at most `max_files` uploads."""
+
+    is_template = True  # Gradio: render with the parent's front end ("file")
+
+    def __init__(self, *args: Any, max_files: int, **kwargs: Any) -> None:
+        super().__init__(*args, file_count="multiple", type="filepath", **kwargs)
+        self.file_slot = FileSlot("multiple", max_files)
+
+    def preprocess(self, payload: Any) -> list[str] | None:
+        if payload is None:
+            return None
+        data = payload.model_dump() if hasattr(payload, "model_dump") else payload
+        if isinstance(data, dict) and "root" in data:  # ListFiles root model
+            data = data["root"]
+        return accepted_paths(data, self.GRADIO_CACHE, self.file_slot.max_files)

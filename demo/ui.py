@@ -14,7 +14,8 @@ from gradio_client import handle_file
 
 from demo import handlers
 from ocr_model.memory import trim_heap
-from demo.components import UploadedImage
+from demo.components import UploadedFiles, UploadedImage
+from demo.uploads import NO_FILES, UploadRefused, check_request_inputs
 from demo.explorer import LinesTable, ResultExplorer, table_value
 from demo.style import CSS, SCROLL_TO_RESULTS_JS, size_label, theme, upload_guard_js, upload_note_html
 from demo.config import AppConfig, apply_process_settings, launch_kwargs, load_config, queue_kwargs
@@ -94,6 +95,7 @@ class OcrDemo(gr.Blocks):
     """
 
     app_config: AppConfig = AppConfig()
+    upload_dir: str = ""  # set by build_demo: the folder Gradio stores this instance's uploads in
 
     def launch(self, **kwargs: Any) -> Any:  # type: ignore[override]
         limit = self.app_config.max_file_size
@@ -108,8 +110,9 @@ class OcrDemo(gr.Blocks):
 EXAMPLE_IMAGE_URL = "https://raw.githubusercontent.com/gradio-app/gradio/main/test/test_files/bus.png"
 
 
-class ImageFiles(gr.File):
-    """`gr.File` whose API-page example is an image (Gradio's default is a sample PDF)."""
+class ImageFiles(UploadedFiles):
+    """The batch input (checked upload paths only, see demo/components.py) whose API-page example is an
+    image (Gradio's default is a sample PDF)."""
 
     is_template = True  # Gradio: render with the parent's front end ("file")
 
@@ -154,6 +157,24 @@ RESULT_SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+    async def preprocess_data(self, block_fn: Any, inputs: list[Any], state: Any, explicit_call: bool = False) -> Any:
+        """Every request's inputs pass the upload gate (demo/uploads.py) before Gradio reads, copies,
+        downloads or decodes anything in them; a refusal is the same short message for every cause."""
+        slots, values = [], []
+        for block, value in zip(block_fn.inputs, inputs):
+            if getattr(block, "stateful", False):
+                continue  # Gradio takes a State's value from the server, never from the request
+            slots.append(getattr(block, "file_slot", NO_FILES))
+            values.append(value)
+        try:
+            if len(block_fn.inputs) != len(inputs):
+                raise UploadRefused(f"{len(inputs)} values for {len(block_fn.inputs)} inputs")
+            check_request_inputs(values, slots, self.upload_dir)
+        except UploadRefused as refusal:
+            LOGGER.info("request refused by the upload gate: %s", refusal.reason)
+            raise gr.Error(str(refusal), print_exception=False) from None
+        return await super().preprocess_data(block_fn, inputs, state, explicit_call)
 
 
 def build_demo(
@@ -210,9 +231,8 @@ def build_demo(
                         add_examples(image_input)  # in this tab: an example only ever fills the visible input
                     with gr.Tab("Batch", id="batch"):
                         batch_input = ImageFiles(
-                            file_count="multiple",
+                            max_files=config.max_batch_files,
                             file_types=["image"],
-                            type="filepath",
                             label=f"Images (up to {config.max_batch_files})",
                             elem_id="batch-input",
                         )
@@ -281,6 +301,12 @@ def build_demo(
             api_trigger = gr.Button("ocr")
 
         cache_dir = explorer.GRADIO_CACHE
+        blocks.upload_dir = cache_dir
+
+        # Every event that runs the model shares one concurrency slot: with the default limit of 1,
+        # /run, /batch and /ocr submitted together run one after the other (Gradio's limits are per
+        # event otherwise, so three endpoints would mean three models' worth of memory at once).
+        model_slot = {"concurrency_id": "ocr-model", "concurrency_limit": config.concurrency_limit}
 
         # ---- outputs -------------------------------------------------------------------
         view_outputs = [explorer, lines_table, full_text, json_button, image_button, summary]
@@ -399,7 +425,7 @@ def build_demo(
 
         # Defined first so that /ocr, the stateless API, comes first on the API page.
         api_trigger.click(
-            ocr, inputs=[api_image], outputs=[api_output], api_name="ocr", api_description=OCR_API_DESCRIPTION
+            ocr, inputs=[api_image], outputs=[api_output], api_name="ocr", api_description=OCR_API_DESCRIPTION, **model_slot
         )
         ui_api = "undocumented" if config.mcp_server else "public"  # with MCP on, only /ocr is a tool
         run_event = run_button.click(
@@ -410,6 +436,7 @@ def build_demo(
             api_visibility=ui_api,
             validator=check_image,
             show_progress_on=[explorer],
+            **model_slot,
         )
         run_event.success(None, js=SCROLL_TO_RESULTS_JS)
         batch_event = batch_button.click(
@@ -420,6 +447,7 @@ def build_demo(
             api_visibility=ui_api,
             validator=check_files,
             show_progress_on=[explorer, batch_table],
+            **model_slot,
         )
         batch_event.success(None, js=SCROLL_TO_RESULTS_JS)
         gr.on(

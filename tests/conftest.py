@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import socket
 import subprocess
@@ -110,6 +111,48 @@ class AppServer:
             )
             response = connection.getresponse()
             return response.status, response.read()
+        finally:
+            connection.close()
+
+    def endpoint(self, api_name: str) -> tuple[int, int]:
+        """(fn_index, trigger_id) of the event with this api_name, read from the server's /config."""
+        with urllib.request.urlopen(self.url + "config", timeout=30) as response:
+            config = json.loads(response.read())
+        for dependency in config["dependencies"]:
+            if dependency.get("api_name") == api_name.lstrip("/"):
+                targets = dependency.get("targets") or [[None]]
+                return int(dependency["id"]), targets[0][0]
+        raise KeyError(f"no event with api_name {api_name!r}")
+
+    def queue_call(self, api_name: str, data: list[Any], timeout: float = 300) -> dict[str, Any]:
+        """Run one event through Gradio's queue with raw HTTP, as any script could.
+
+        POST /gradio_api/queue/join with a hand-made payload, then read the event stream until the
+        result. Returns the final message: {"success": bool, "output": {...}} (plus "status" and "body"
+        when the join itself was refused).
+        """
+        fn_index, trigger_id = self.endpoint(api_name)
+        session_hash = uuid.uuid4().hex[:11]
+        body = json.dumps({"data": data, "fn_index": fn_index, "trigger_id": trigger_id, "session_hash": session_hash})
+        parts = urlsplit(self.url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        try:
+            connection.request("POST", "/gradio_api/queue/join", body=body, headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            answer = response.read()
+            if response.status != 200:
+                return {"success": False, "status": response.status, "body": answer.decode(errors="replace")}
+            connection.request("GET", f"/gradio_api/queue/data?session_hash={session_hash}")
+            stream = connection.getresponse()
+            while True:
+                line = stream.readline()
+                if not line:
+                    raise RuntimeError("event stream ended without a result")
+                if not line.startswith(b"data:"):
+                    continue
+                message = json.loads(line[5:])
+                if message.get("msg") == "process_completed":
+                    return message
         finally:
             connection.close()
 
