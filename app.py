@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 
 # Before anything imports torch: see ocr_model/__init__.py for why.
@@ -25,8 +26,17 @@ apply_process_settings(CONFIG)
 demo = build_demo(config=CONFIG)
 
 
+def _stop_like_ctrl_c(signum: int, _frame: object) -> None:
+    """SIGTERM (docker, systemd, Spaces) and SIGHUP take Ctrl-C's orderly path: Gradio closes the
+    server, then the temp folder is removed (demo/temp_files.py, atexit). Without this a SIGTERM
+    ends the process on the spot and leaves every upload on disk."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_like_ctrl_c)
     demo.launch()  # host, port, share, upload limit, error policy, auth: launch_kwargs(CONFIG)
 
 

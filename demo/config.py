@@ -17,6 +17,7 @@ from typing import Any
 
 from ocr_model.memory import limit_malloc_arenas
 from demo.security import server_app_kwargs
+from demo.temp_files import create_instance_dir, sweeper_lifespan
 
 # name -> (max_results_in_memory, max_display_size). Documented in the README.
 MEMORY_PRESETS: dict[str, tuple[int, int]] = {
@@ -60,14 +61,18 @@ class AppConfig:
     # memory of tabs left open for hours (Gradio itself keeps a closed tab's state for 1 h).
     session_ttl_s: int = 3600
     # Most browser sessions whose state is kept; the oldest are dropped beyond it (Gradio's
-    # state_session_capacity). Why: bounds total history memory to about
-    # max_sessions x max_results_in_memory x (display JPEG + thumbnail), ~1 GB at the defaults.
+    # state_session_capacity). Why: with max_history_mb it bounds all history memory
+    # (max_sessions x max_history_mb: 200 x 5 MB = 1 GB at the defaults).
     max_sessions: int = 200
+    # Bytes (MB) one session's history may hold. Why: a count alone does not bound memory (ten
+    # noisy 2048 px photos made 33 MB); previews are re-encoded smaller to fit, the oldest dropped.
+    max_history_mb: float = 5.0
     # (every, older_than) seconds for deleting Gradio's temp files (uploads, served images).
     # Why: the temp dir must not grow without bound on a long-running server.
     delete_cache: tuple[int, int] = (600, 3600)
-    # Directory for Gradio's temp files (exported as GRADIO_TEMP_DIR); None = Gradio's shared default.
-    # Why a dedicated one by default: easy to watch, size and wipe, and not shared with other apps.
+    # Parent of this instance's private temp folder (a new ocr-demo-XXXX inside it per process, exported
+    # as GRADIO_TEMP_DIR, deleted at shutdown). Why: instances never share, serve or delete each other's
+    # uploads, and the whole folder can be swept and wiped without touching anything else.
     temp_dir: str | None = os.path.join(tempfile.gettempdir(), "ocr-demo")
     # Optional "user:password" required to open the app. Why: private share links.
     auth: str | None = None
@@ -78,6 +83,10 @@ class AppConfig:
     # Why off by default: agents calling the app is opt-in; with it on, /run and /batch (page endpoints with
     # per-session history) are left out of the tool list and the API page (still callable by clients).
     mcp_server: bool = False
+
+    @property
+    def max_history_bytes(self) -> int:
+        return int(self.max_history_mb * 2**20)
 
     def __post_init__(self) -> None:
         if self.max_results_in_memory < 1:
@@ -94,6 +103,9 @@ class AppConfig:
             raise ValueError("concurrency_limit, queue_max_size and max_batch_files must be >= 1")
         if self.session_ttl_s < 1 or self.max_sessions < 1:
             raise ValueError("session_ttl_s and max_sessions must be >= 1")
+        if not 0.1 <= self.max_history_mb <= 1024:
+            raise ValueError(f"max_history_mb must be in [0.1, 1024], got {self.max_history_mb}")
+        parse_size(self.max_file_size)
         if len(self.delete_cache) != 2 or min(self.delete_cache) < 1:
             raise ValueError(f"delete_cache must be two positive numbers of seconds, got {self.delete_cache}")
         if self.auth is not None and (":" not in self.auth or self.auth.startswith(":")):
@@ -114,6 +126,7 @@ ENV_VARS: dict[str, str] = {
     "max_batch_files": "OCR_MAX_BATCH_FILES",
     "session_ttl_s": "OCR_SESSION_TTL_S",
     "max_sessions": "OCR_MAX_SESSIONS",
+    "max_history_mb": "OCR_MAX_HISTORY_MB",
     "temp_dir": "OCR_TEMP_DIR",
     "delete_cache": "OCR_DELETE_CACHE",
     "auth": "OCR_AUTH",
@@ -144,6 +157,8 @@ def _convert(field_name: str, text: str) -> Any:
     kind = {f.name: f.type for f in fields(AppConfig)}[field_name]
     if kind == "int":
         return int(text)
+    if kind == "float":
+        return float(text)
     if kind == "bool":
         return _parse_bool(text)
     if kind == "tuple[int, int]":
@@ -202,7 +217,8 @@ def build_arg_parser() -> argparse.ArgumentParser:
     parser.add_argument("--queue-size", type=int, dest="queue_max_size", help="requests allowed to wait")
     parser.add_argument("--max-file-size", dest="max_file_size", help="upload limit, e.g. 25mb")
     parser.add_argument("--max-batch-files", type=int, dest="max_batch_files", help="files per batch run")
-    parser.add_argument("--temp-dir", dest="temp_dir", help="directory for Gradio's temp files")
+    parser.add_argument("--max-history-mb", type=float, dest="max_history_mb", help="history memory per session (MB)")
+    parser.add_argument("--temp-dir", dest="temp_dir", help="parent of this instance's private temp folder")
     parser.add_argument(
         "--delete-cache", dest="delete_cache", type=_parse_int_pair, metavar="EVERY,OLDER_THAN",
         help="seconds: every EVERY s delete temp files older than OLDER_THAN s (default 600,3600)",
@@ -236,8 +252,42 @@ def queue_kwargs(config: AppConfig) -> dict[str, Any]:
     return {"max_size": config.queue_max_size, "default_concurrency_limit": config.concurrency_limit}
 
 
-def launch_kwargs(config: AppConfig) -> dict[str, Any]:
-    """Keyword arguments for `Blocks.launch()`."""
+_SIZE_UNITS = {"b": 1, "kb": 2**10, "mb": 2**20, "gb": 2**30}
+
+
+def parse_size(size: str | int) -> int:
+    """Bytes in a size like Gradio's max_file_size ("25mb", "1.5gb", "800kb", 1000)."""
+    if isinstance(size, int):
+        return size
+    text = str(size).strip().lower()
+    for unit in ("kb", "mb", "gb", "b"):
+        if text.endswith(unit):
+            number = text[: -len(unit)].strip()
+            try:
+                return int(float(number) * _SIZE_UNITS[unit])
+            except ValueError:
+                break
+    raise ValueError(f"expected a size like '25mb', got {size!r}")
+
+
+def max_upload_request_bytes(config: AppConfig) -> int:
+    """The largest upload request accepted: one full batch plus multipart overhead."""
+    return config.max_batch_files * parse_size(config.max_file_size) + 2**20
+
+
+def launch_kwargs(config: AppConfig, upload_dir: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for `Blocks.launch()`.
+
+    `upload_dir` is the instance's temp folder (default: the one `apply_process_settings` created):
+    the upload guard cleans it after failed uploads and the sweeper ages files out of it. With
+    `temp_dir=None` (Gradio's shared folder) there is no sweeper: that folder is not the app's to sweep.
+    """
+    if upload_dir is None and config.temp_dir:
+        upload_dir = create_instance_dir(config.temp_dir)  # the one apply_process_settings made
+    app_kwargs = server_app_kwargs(upload_dir, max_upload_request_bytes(config))
+    if upload_dir:
+        every, older_than = config.delete_cache
+        app_kwargs["lifespan"] = sweeper_lifespan(upload_dir, every, older_than, lambda app: app.get_blocks())
     kwargs: dict[str, Any] = {
         "server_name": config.host,
         "server_port": config.port or None,
@@ -248,8 +298,9 @@ def launch_kwargs(config: AppConfig) -> dict[str, Any]:
         "footer_links": ["api", "gradio"],
         # Gradio serves /monitoring unless told not to; a public demo has no use for it.
         "enable_monitoring": False,
-        # 403 for /gradio_api/file=http(s)://... (Gradio would fetch the URL for the caller).
-        "app_kwargs": server_app_kwargs(),
+        # 403 for /gradio_api/file=http(s)://... (Gradio would fetch the URL for the caller); upload
+        # size bound and cleanup; the temp-folder sweeper (demo/security.py, demo/temp_files.py).
+        "app_kwargs": app_kwargs,
         # Gradio 6.31 records every run in the browser (inputs and outputs, listed under /gradio_api/runs)
         # unless told not to. Off: the app keeps uploads and results out of long-lived storage (history lives
         # in server memory for one session), and a shared computer must not show the last user's documents.
@@ -269,5 +320,4 @@ def apply_process_settings(config: AppConfig) -> None:
     """
     limit_malloc_arenas()  # before Gradio starts its worker threads; see ocr_model/memory.py
     if config.temp_dir:
-        os.makedirs(config.temp_dir, exist_ok=True)
-        os.environ["GRADIO_TEMP_DIR"] = config.temp_dir
+        os.environ["GRADIO_TEMP_DIR"] = create_instance_dir(config.temp_dir)

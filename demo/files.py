@@ -1,8 +1,9 @@
 """Write the files the page downloads (annotated JPEG, thumbnails, JSON) into Gradio's cache.
 
 Files are content-addressed (`<cache>/<sha256>/<name>`), so re-showing a result reuses its
-file. Because they live inside Gradio's cache directory, Gradio serves them without copying
-and its `delete_cache` schedule removes them like any other temp file.
+file. Because they live inside this instance's temp folder (Gradio's cache directory), Gradio
+serves them without copying, and the app's sweeper (demo/temp_files.py) ages them out with
+everything else in that folder.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from demo.config import AppConfig
 from demo.engine import OcrEngine, is_out_of_memory, release_memory
 from demo.history import History, OcrResult, push
 from demo.render import (
+    DisplayTransform,
     decode_jpeg,
     display_transform,
     downscale,
@@ -66,9 +67,13 @@ class ResultView:
 
 
 def file_label(source: str | os.PathLike[str] | bytes) -> str:
+    """The name shown for an input: its base name, without characters that could end the Markdown
+    code span it is shown in (backticks) or control characters, at most 120 characters."""
     if isinstance(source, (bytes, bytearray)):
         return "image"
-    return os.path.basename(os.fspath(source)) or "image"
+    name = os.path.basename(os.fspath(source))
+    name = "".join(character for character in name if character.isprintable() and character != "`")
+    return name[:120] or "image"
 
 
 def run_ocr(
@@ -118,12 +123,12 @@ def make_result(
     started: float | None = None,
 ) -> OcrResult:
     """Build the stored result; `rgb` (full size) is read, never kept or modified."""
-    transform = display_transform(rgb.shape[:2], config.max_display_size)
-    display_rgb = downscale(rgb, transform)
+    budget = config.max_history_bytes // config.max_results_in_memory
+    preview_jpeg, transform, display_rgb = fit_preview(rgb, config.max_display_size, budget)
     thumbnail = fit_within(display_rgb, config.thumbnail_size)
     return OcrResult(
         name=name,
-        preview_jpeg=encode_jpeg(display_rgb, PREVIEW_JPEG_QUALITY),
+        preview_jpeg=preview_jpeg,
         thumbnail_jpeg=encode_jpeg(thumbnail, THUMBNAIL_JPEG_QUALITY),
         transform=transform,
         predictions=predictions,
@@ -145,6 +150,34 @@ def shown_confidence(confidence: float) -> float:
 def passes_filter(confidence: float, min_confidence: float) -> bool:
     """True when a line of this confidence is shown at this filter setting (compares shown values)."""
     return shown_confidence(confidence) >= round(float(min_confidence), 3)
+
+
+# Qualities tried, in order, before a preview is made smaller to fit its share of the history budget.
+_PREVIEW_QUALITIES = (PREVIEW_JPEG_QUALITY, 80, 70)
+_THUMBNAIL_ALLOWANCE = 24_000  # a 256 px thumbnail of a noisy photo is ~15-20 KB
+
+
+def fit_preview(rgb: np.ndarray, max_display_size: int, budget_bytes: int) -> tuple[bytes, DisplayTransform, np.ndarray]:
+    """The stored preview: a JPEG of the display copy within `budget_bytes` (minus a thumbnail's share).
+
+    Plain documents fit at the first try (a 2048 px scan is ~0.3 MB); noisy photos are re-encoded at
+    lower quality and, if still too large, at a smaller size (the returned transform says which).
+    Returns (jpeg, transform original->preview, preview pixels).
+    """
+    target = max(budget_bytes - _THUMBNAIL_ALLOWANCE, 16_000)
+    side = max_display_size
+    while True:
+        transform = display_transform(rgb.shape[:2], side)
+        display_rgb = downscale(rgb, transform)
+        for quality in _PREVIEW_QUALITIES:
+            jpeg = encode_jpeg(display_rgb, quality)
+            if len(jpeg) <= target:
+                return jpeg, transform, display_rgb
+        longest = max(transform.display_size)
+        if longest <= 256:
+            return jpeg, transform, display_rgb  # tiny already: accept rather than loop
+        # JPEG size grows about with the pixel count: shrink the side by the square root of the excess.
+        side = max(256, int(longest * min(0.9, (target / len(jpeg)) ** 0.5)))
 
 
 def shown_lines(result: OcrResult, min_confidence: float) -> list[int]:
@@ -358,7 +391,7 @@ def batch_request(
             records.append({"file": name, "error": str(error)})
             all_records.append(records[-1])
             continue
-        new_history = push(new_history, result, config.max_results_in_memory)
+        new_history = push(new_history, result, config.max_results_in_memory, config.max_history_bytes)
         last = result
         rows.append([name, len(result.predictions), round(result.elapsed_s, 2), "ok"])
         all_records.append(result_record(result, 0.0))

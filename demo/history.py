@@ -2,8 +2,9 @@
 
 A result holds display-size data only: a JPEG of the downscaled image (no drawings), a
 small thumbnail and the predictions (polygons in ORIGINAL image coordinates). Nothing
-full-size is ever stored, so a session's memory is bounded by
-`max_results_in_memory x (display JPEG + thumbnail + predictions)`.
+full-size is ever stored. A session's history is bounded twice: at most `capacity` entries
+and at most `max_bytes` (`entry_bytes` of each, summed), the oldest dropped first; the
+app makes each preview fit `max_bytes / capacity` (demo/handlers.py: `fit_preview`).
 
 History is an immutable tuple, newest first; `push` returns a new tuple.
 """
@@ -31,13 +32,48 @@ class OcrResult:
     elapsed_s: float = 0.0  # wall time of decode + predict + preview
 
 
-def push(history: History, result: OcrResult, capacity: int) -> History:
-    """A new history with `result` first and at most `capacity` entries (oldest dropped)."""
+# Per line beyond its polygon and text: the Python objects that hold them (measured with
+# tracemalloc over a 60-line result: ~330 bytes a line; rounded up).
+_LINE_OVERHEAD_BYTES = 400
+
+
+def entry_bytes(result: OcrResult) -> int:
+    """Memory one history entry holds: its JPEGs, polygons and texts (an upper estimate)."""
+    predictions = result.predictions
+    polygons = sum(int(getattr(polygon, "nbytes", 64)) for polygon in predictions.polygons)
+    texts = sum(len(text.encode("utf-8")) for text in predictions.texts)
+    return (
+        len(result.preview_jpeg)
+        + len(result.thumbnail_jpeg)
+        + polygons
+        + texts
+        + _LINE_OVERHEAD_BYTES * len(predictions.texts)
+        + 1024
+    )
+
+
+def history_bytes(history: History) -> int:
+    return sum(entry_bytes(entry) for entry in history)
+
+
+def push(history: History, result: OcrResult, capacity: int, max_bytes: int | None = None) -> History:
+    """A new history with `result` first, at most `capacity` entries and, when `max_bytes` is given,
+    at most that many bytes (oldest dropped; the new result is always kept)."""
     if capacity < 1:
         raise ValueError(f"capacity must be >= 1, got {capacity}")
+    if max_bytes is not None and max_bytes < 1:
+        raise ValueError(f"max_bytes must be >= 1, got {max_bytes}")
     if not isinstance(result, OcrResult):
         raise ValueError(f"expected an OcrResult, got {type(result).__name__}")
-    return (result,) + tuple(history)[: capacity - 1]
+    kept = [result]
+    used = entry_bytes(result)
+    for entry in tuple(history)[: capacity - 1]:
+        size = entry_bytes(entry)
+        if max_bytes is not None and used + size > max_bytes:
+            break
+        kept.append(entry)
+        used += size
+    return tuple(kept)
 
 
 def get(history: History, index: int) -> OcrResult:

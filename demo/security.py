@@ -1,20 +1,31 @@
-"""Exposure limits for the public server: what Gradio would serve by default and this app does not.
+"""Exposure limits for the public server: what Gradio would serve or keep by default and this app does not.
 
 Gradio's `/gradio_api/file=<url>` route fetches any public http(s) URL on the server's behalf and streams
 it back (it refuses private addresses, but it is still an open proxy for anyone with the link). This app
 never needs it: every file it shows is one it wrote itself. `RemoteFileUrlBlocker` answers 403 for those
 requests before they reach Gradio. Local paths outside Gradio's own cache are already refused by Gradio
 (no `allowed_paths` are set anywhere in this app); the tests in tests/test_file_access.py check both.
+
+`UploadGuard` bounds Gradio's upload route: a request must say its size (Content-Length) and may carry
+at most one full batch (`max_batch_files x max_file_size`; Gradio's own limit is per file, with up to
+1000 files in one request), and a refused or broken upload leaves no temp file behind.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import re
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote
 
+import anyio
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
+
+from demo.temp_files import remove_orphan_uploads
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -25,6 +36,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # "file=" followed by a URL scheme (http:, https:, or scheme-relative //), after any number of decodings.
 _REMOTE_FILE_PATTERN = re.compile(r"/file=\s*(?:[a-z][a-z0-9+.-]+:|//|\\\\)", re.IGNORECASE)
 _MAX_UNQUOTE_ROUNDS = 3
+_MIN_SECONDS_BETWEEN_COLLECTS = 2.0
 
 
 def is_remote_file_request(path: str) -> bool:
@@ -63,6 +75,82 @@ class RemoteFileUrlBlocker:
         await self.app(scope, receive, send)
 
 
-def server_app_kwargs() -> dict[str, Any]:
-    """Extra `app_kwargs` for `Blocks.launch()`: the FastAPI middleware above."""
-    return {"middleware": [Middleware(RemoteFileUrlBlocker)]}
+def _is_upload_request(scope: Scope) -> bool:
+    return scope.get("type") == "http" and scope.get("method") == "POST" and str(scope.get("path", "")).rstrip("/").endswith(
+        "/gradio_api/upload"
+    )
+
+
+async def _plain_response(send: Send, status: int, text: str) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+    await send({"type": "http.response.body", "body": text.encode()})
+
+
+class UploadGuard:
+    """ASGI middleware for Gradio's upload route: size bound up front, no temp files left by failures."""
+
+    def __init__(self, app: ASGIApp, upload_dir: str, max_request_bytes: int) -> None:
+        self.app = app
+        self.upload_dir = upload_dir
+        self.max_request_bytes = max_request_bytes
+        self._last_collect = -_MIN_SECONDS_BETWEEN_COLLECTS
+        self._pending: asyncio.Future[None] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _is_upload_request(scope):
+            await self.app(scope, receive, send)
+            return
+        headers = {key.lower(): value for key, value in scope.get("headers", [])}
+        length_text = headers.get(b"content-length", b"").decode("latin-1").strip()
+        if not length_text.isdigit():
+            await _plain_response(send, 411, "Uploads must state their size (Content-Length).")
+            return
+        if int(length_text) > self.max_request_bytes:
+            await _plain_response(
+                send, 413, f"Upload too large: at most {self.max_request_bytes // 2**20} MB in one request."
+            )
+            return
+        held: list[Message] = []  # a refusal's response, sent only after its temp files are gone
+
+        async def watch(message: Message) -> None:
+            if held or (message.get("type") == "http.response.start" and message.get("status") != 200):
+                held.append(message)
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except ClientDisconnect:
+            pass  # the client is gone: nothing to answer, only its partial upload to delete
+        else:
+            if not held:
+                return
+        await self._remove_leftovers()  # after the except block: the exception no longer pins the files
+        for message in held:
+            await send(message)
+
+    async def _remove_leftovers(self) -> None:
+        """Delete the multipart temp files a failed upload left (Gradio's route leaves them when it refuses
+        a file name or the client disconnects). They stay open until the garbage collector breaks the
+        exception's reference cycle, so collect first: at most once every few seconds (refusals must not
+        keep the CPU busy), every failure waiting for the next collection that starts after it."""
+        if self._pending is None or self._pending.done():
+            self._pending = asyncio.ensure_future(self._collect_then_remove())
+        await asyncio.shield(self._pending)
+
+    async def _collect_then_remove(self) -> None:
+        wait = self._last_collect + _MIN_SECONDS_BETWEEN_COLLECTS - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._pending = None  # failures from now on need the next collection
+        self._last_collect = time.monotonic()
+        await anyio.to_thread.run_sync(gc.collect)
+        await anyio.to_thread.run_sync(remove_orphan_uploads, self.upload_dir, 0.0)
+
+
+def server_app_kwargs(upload_dir: str | None = None, max_request_bytes: int | None = None) -> dict[str, Any]:
+    """Extra `app_kwargs` for `Blocks.launch()`: the ASGI middleware above."""
+    middleware = [Middleware(RemoteFileUrlBlocker)]
+    if upload_dir is not None and max_request_bytes is not None:
+        middleware.append(Middleware(UploadGuard, upload_dir=upload_dir, max_request_bytes=max_request_bytes))
+    return {"middleware": middleware}

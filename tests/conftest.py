@@ -60,6 +60,33 @@ def fake_engine() -> FakeEngine:
     return FakeEngine()
 
 
+def jpeg_scan_bomb(size: int = 6300, repeats: int = 16000) -> bytes:
+    """A white progressive JPEG whose smallest scan (~60 bytes) is repeated `repeats` times before EOI.
+
+    libjpeg decodes every scan over the whole image: 2,000 repeats of a 6300x6300 page took 8 s to
+    decode here, 16,000 about a minute, in a file of ~1 MB.
+    """
+    import io
+    import re
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (size, size), 255).save(buffer, "JPEG", progressive=True, quality=90)
+    data = buffer.getvalue()
+    next_marker = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
+    scans, position = [], 2
+    while position < len(data) and data[position + 1] != 0xD9:
+        end = position + 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+        if data[position + 1] == 0xDA:
+            end = next_marker.search(data, end).start()
+            scans.append((position, end))
+        position = end
+    start, end = min(scans, key=lambda span: span[1] - span[0])
+    last_end = scans[-1][1]
+    return data[:last_end] + data[start:end] * repeats + data[last_end:]
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -124,12 +151,14 @@ class AppServer:
                 return int(dependency["id"]), targets[0][0]
         raise KeyError(f"no event with api_name {api_name!r}")
 
-    def queue_call(self, api_name: str, data: list[Any], timeout: float = 300) -> dict[str, Any]:
+    def queue_call(
+        self, api_name: str, data: list[Any], timeout: float = 300, events: list[tuple[float, str]] | None = None
+    ) -> dict[str, Any]:
         """Run one event through Gradio's queue with raw HTTP, as any script could.
 
         POST /gradio_api/queue/join with a hand-made payload, then read the event stream until the
         result. Returns the final message: {"success": bool, "output": {...}} (plus "status" and "body"
-        when the join itself was refused).
+        when the join itself was refused). `events` collects (time.monotonic(), msg) of every message.
         """
         fn_index, trigger_id = self.endpoint(api_name)
         session_hash = uuid.uuid4().hex[:11]
@@ -151,6 +180,8 @@ class AppServer:
                 if not line.startswith(b"data:"):
                     continue
                 message = json.loads(line[5:])
+                if events is not None:
+                    events.append((time.monotonic(), str(message.get("msg"))))
                 if message.get("msg") == "process_completed":
                     return message
         finally:

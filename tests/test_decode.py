@@ -21,7 +21,9 @@ import pytest
 from PIL import Image, ImageFile, ImageOps, features
 
 from demo import decode as decode_module
+from conftest import jpeg_scan_bomb
 from demo.decode import (
+    jpeg_scan_count,
     DEFAULT_MAX_PIXELS,
     DecodedImage,
     ImageRejected,
@@ -565,3 +567,55 @@ def test_bomb_under_pillows_limit_is_refused_by_our_own_cap(tmp_path: Path) -> N
     measured = _decode_in_fresh_process(path, "pillow-default")
     assert "too large" in str(measured["outcome"])
     assert int(measured["peak_growth_bytes"]) < 20 * 1024 * 1024
+
+
+# --- bounded decode work -------------------------------------------------------------------------------------
+
+
+def _progressive(size: tuple[int, int] = (320, 200), mode: str = "RGB") -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size, "white").save(buffer, "JPEG", progressive=True, quality=90)
+    return buffer.getvalue()
+
+
+def test_scan_count_of_ordinary_jpegs() -> None:
+    assert jpeg_scan_count(_progressive()) == 10  # libjpeg's default progressive script for colour
+    assert jpeg_scan_count(_progressive(mode="L")) == 6
+    baseline = io.BytesIO()
+    Image.new("RGB", (64, 64), "white").save(baseline, "JPEG")
+    assert jpeg_scan_count(baseline.getvalue()) == 1
+
+
+def test_scan_count_skips_markers_inside_metadata_segments() -> None:
+    data = _progressive()
+    # An APP15 segment full of SOS-looking bytes (as an EXIF thumbnail or ICC profile may hold) is skipped whole.
+    payload = b"\xff\xda\x00\x08" * 500
+    segment = b"\xff\xef" + (len(payload) + 2).to_bytes(2, "big") + payload
+    assert jpeg_scan_count(data[:2] + segment + data[2:]) == 10
+
+
+def test_progressive_jpeg_scan_bomb_is_refused_in_milliseconds() -> None:
+    bomb = jpeg_scan_bomb(repeats=16000)
+    assert len(bomb) < 1_500_000
+    started = time.perf_counter()
+    with pytest.raises(ImageRejected, match="progressive scans"):
+        decode_image(bomb)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_progressive_jpegs_within_the_scan_limit_decode() -> None:
+    decoded = decode_image(jpeg_scan_bomb(size=640, repeats=80))  # 86 scans: unusual but allowed
+    assert decoded.rgb.shape == (640, 640, 3)
+    with pytest.raises(ImageRejected, match="more than 50 progressive scans"):
+        decode_image(jpeg_scan_bomb(size=640, repeats=80), max_scans=50)
+
+
+def test_page_count_of_a_huge_multipage_tiff_is_bounded() -> None:
+    pages = [Image.new("L", (8, 8), index % 256) for index in range(1200)]
+    buffer = io.BytesIO()
+    pages[0].save(buffer, "TIFF", save_all=True, append_images=pages[1:])
+    started = time.perf_counter()
+    decoded = decode_image(buffer.getvalue(), min_side=8)
+    assert time.perf_counter() - started < 2.0
+    assert decoded.note == "Multi-page TIFF: used the first of more than 1000 pages."
+    assert int(decoded.rgb[0, 0, 0]) == 0  # the first page, not the last one visited while counting

@@ -172,3 +172,9 @@ def test_explorer_data_holds_the_drawn_display_polygons_and_an_alt_text(fake_eng
     for line, polygon in zip(data["lines"], outcome.view.display_polygons):
         np.testing.assert_allclose(line["points"], polygon, atol=0.006)
     assert "large_scan.jpg" in data["alt"] and "2 text lines" in data["alt"]
+
+
+def test_file_labels_cannot_break_out_of_their_markdown_code_span():
+    assert handlers.file_label("/tmp/x/a`b ![x](https:example.com)`.png") == "ab ![x](https:example.com).png"
+    assert handlers.file_label("/tmp/x/line\nbreak\x1b.png") == "linebreak.png"
+    assert len(handlers.file_label("/tmp/x/" + "n" * 500 + ".png")) == 120

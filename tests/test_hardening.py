@@ -23,7 +23,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image, ImageDraw, ImageFont
 
-from conftest import AppServer
+from conftest import AppServer, jpeg_scan_bomb
 
 UPLOAD_LIMIT = "1mb"  # small, so the 413 test needs little data; every other input here is below it
 TEXT = "HELLO 2026"
@@ -333,3 +333,21 @@ def test_upload_above_the_limit_is_refused_with_413_and_leaves_no_file(server: A
         ocr(client, big)  # the client's own upload is refused the same way
     assert _files_under(temp_dir) == before
     assert_normal_request_works(client, inputs)
+
+
+# --- bounded decode work ----------------------------------------------------------------------------------------
+
+
+def test_progressive_jpeg_scan_bomb_is_refused_in_seconds_and_does_not_hold_the_worker(
+    server: AppServer, client: Client, inputs: Path
+) -> None:
+    # Under the 1 MB upload limit of this module's server: 12,000 repeats of a ~60-byte scan (~45 s to decode).
+    bomb = inputs / "scans.jpg"
+    bomb.write_bytes(jpeg_scan_bomb(repeats=12000))
+    assert bomb.stat().st_size < 1_000_000
+    started = time.monotonic()
+    assert "progressive scans" in refusal(client, bomb)
+    assert time.monotonic() - started < 15
+    started = time.monotonic()
+    assert_normal_request_works(client, inputs)
+    assert time.monotonic() - started < 30

@@ -5,7 +5,7 @@ import pytest
 
 from demo.config import AppConfig
 from demo.handlers import make_result
-from demo.history import OcrResult, get, push
+from demo.history import OcrResult, entry_bytes, get, history_bytes, push
 from demo.render import decode_jpeg
 
 
@@ -72,3 +72,42 @@ def test_a_stored_result_holds_no_full_size_pixels(fake_engine):
     # predictions stay in the original image's coordinates
     assert entry.predictions.image_size == (3000, 4000)
     assert entry.transform.original_size == (3000, 4000) and entry.transform.display_size == (768, 1024)
+
+
+def _noisy_photo(seed: int, side: int = 2048) -> np.ndarray:
+    generator = np.random.default_rng(seed)
+    return generator.integers(0, 256, size=(side, side, 3), dtype=np.uint8)
+
+
+def test_a_session_of_noisy_photos_stays_within_its_byte_budget(fake_engine):
+    # Ten 2048x2048 noisy photos: their display JPEGs were ~3.3 MB each (33 MB per session) before
+    # previews were fitted to the budget.
+    config = AppConfig(max_results_in_memory=10, max_history_mb=5)
+    history = ()
+    for seed in range(10):
+        image = _noisy_photo(seed)
+        entry = make_result(image, fake_engine.predict(image), name=f"p{seed}", note=None, options={}, config=config)
+        history = push(history, entry, config.max_results_in_memory, config.max_history_bytes)
+        assert history_bytes(history) <= config.max_history_bytes
+    assert len(history) >= 8  # fitted previews, not a history emptied to stay under the bound
+    newest = history[0]
+    preview = decode_jpeg(newest.preview_jpeg)
+    assert preview.shape[:2] == newest.transform.display_size  # polygons still map onto the stored preview
+    assert entry_bytes(newest) <= config.max_history_bytes // config.max_results_in_memory + 2_000
+
+
+def test_plain_documents_keep_full_display_size_and_quality(fake_engine):
+    image = np.full((3000, 2000, 3), 245, dtype=np.uint8)
+    image[::40, :, :] = 20  # ruled lines: a typical page compresses far below its share
+    config = AppConfig()
+    entry = make_result(image, fake_engine.predict(image), name="page", note=None, options={}, config=config)
+    assert max(entry.transform.display_size) == config.max_display_size
+
+
+def test_push_drops_the_oldest_entries_beyond_the_byte_budget(fake_engine):
+    entries = [result_for(fake_engine, f"e{index}") for index in range(5)]
+    size = entry_bytes(entries[0])
+    history = ()
+    for entry in entries:
+        history = push(history, entry, capacity=10, max_bytes=3 * size)
+    assert [entry.name for entry in history] == ["e4", "e3", "e2"]

@@ -249,3 +249,76 @@ def test_gradio_client_gets_the_same_refusal_for_a_server_path(server: AppServer
         assert any("SECRET" in line["text"] for line in result["lines"]), "a real upload must still be read"
     finally:
         client.close()
+
+
+# --- the other fields of a request ------------------------------------------------------------------------
+
+
+def test_orig_name_and_mime_type_are_not_trusted(server: AppServer) -> None:
+    anchor = upload(server, "plain.png", png_bytes((120, 60)))
+    payload = {"path": anchor, "meta": META, "orig_name": "../../etc/`passwd`.png", "mime_type": "text/html", "size": -1}
+    answer = server.queue_call("ocr", [payload])
+    assert answer.get("success") is True, answer
+    assert answer["output"]["data"][0]["file"] == "plain.png"  # the stored file's name, never the client's
+
+
+@pytest.mark.parametrize(
+    ("orientation", "detection_size", "min_confidence"),
+    [
+        ("sideways; rm -rf /", 1600, 0.0),
+        ("auto", 10**12, 0.0),
+        ("auto", -5, 0.0),
+        ("auto", "1600", 0.0),
+        ("auto", None, 0.0),
+        ("auto", [1600], 0.0),
+        ("auto", 1600, "high"),
+        ("auto", 1600, float("inf")),
+    ],
+    ids=["orientation", "huge-size", "negative-size", "string-size", "null-size", "list-size", "string-conf", "inf-conf"],
+)
+def test_out_of_range_options_get_a_short_answer_and_the_server_keeps_serving(
+    server: AppServer, orientation: Any, detection_size: Any, min_confidence: Any
+) -> None:
+    anchor = upload(server, "opts.png", png_bytes((120, 60)))
+    started = time.monotonic()
+    answer = server.queue_call("run", [{"path": anchor, "meta": META}, orientation, detection_size, min_confidence, False, None])
+    assert time.monotonic() - started < 60
+    if answer.get("success") is False:
+        error = json.dumps(answer.get("output"))
+        assert "Traceback" not in error and len(error) < 400, error
+    follow_up = server.queue_call("ocr", [{"path": anchor, "meta": META}])
+    assert follow_up.get("success") is True, follow_up
+
+
+def test_the_model_endpoints_share_one_concurrency_slot(server: AppServer) -> None:
+    # A page of text big enough that one run takes a noticeable time on the CPU.
+    page = Image.new("L", (1800, 1400), 255)
+    draw = ImageDraw.Draw(page)
+    for row in range(14):
+        draw.text((60, 60 + row * 90), f"LINE {row} OF A LONGER PAGE 12345", fill=0, font=ImageFont.load_default(size=48))
+    buffer = io.BytesIO()
+    page.save(buffer, "PNG")
+    anchor = upload(server, "page.png", buffer.getvalue())
+    file = {"path": anchor, "meta": META}
+    calls = [("ocr", [file]), ("run", run_args(file)), ("batch", run_args([file]))]
+    timelines: list[list[tuple[float, str]]] = [[] for _ in calls]
+    answers: list[dict[str, Any]] = [{} for _ in calls]
+
+    def call(index: int) -> None:
+        api_name, data = calls[index]
+        answers[index] = server.queue_call(api_name, data, events=timelines[index])
+
+    threads = [threading.Thread(target=call, args=(index,)) for index in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert all(answer.get("success") for answer in answers), answers
+    spans = sorted(
+        (next(t for t, msg in timeline if msg == "process_starts"), next(t for t, msg in timeline if msg == "process_completed"))
+        for timeline in timelines
+    )
+    # Each run takes seconds here; run together they would all start at once. The tolerance covers
+    # event-stream delivery and the previous event's postprocessing (file writes), which run after the slot.
+    for (_, previous_end), (next_start, _) in zip(spans, spans[1:]):
+        assert next_start >= previous_end - 1.0, f"two model runs overlapped: {spans}"
