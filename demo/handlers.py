@@ -350,7 +350,7 @@ def single_request(
     if not source:
         raise InputError("Please upload, paste or photograph an image first (or click an example).")
     result = run_ocr(engine, decode, source, options, config)
-    new_history = push(history or (), result, config.max_results_in_memory)
+    new_history = push(history or (), result, config.max_results_in_memory, config.max_history_bytes)
     view = render_view(result, min_confidence, show_text, None, config.display_jpeg_quality)
     return SingleOutcome(view=view, result=result, history=new_history)
 

@@ -106,6 +106,24 @@ class OcrDemo(gr.Blocks):
         }
         return super().launch(**{**page, **launch_kwargs(self.app_config), **kwargs})
 
+    async def preprocess_data(self, block_fn: Any, inputs: list[Any], state: Any, explicit_call: bool = False) -> Any:
+        """Every request's inputs pass the upload gate (demo/uploads.py) before Gradio reads, copies,
+        downloads or decodes anything in them; a refusal is the same short message for every cause."""
+        slots, values = [], []
+        for block, value in zip(block_fn.inputs, inputs):
+            if getattr(block, "stateful", False):
+                continue  # Gradio takes a State's value from the server, never from the request
+            slots.append(getattr(block, "file_slot", NO_FILES))
+            values.append(value)
+        try:
+            if len(block_fn.inputs) != len(inputs):
+                raise UploadRefused(f"{len(inputs)} values for {len(block_fn.inputs)} inputs")
+            check_request_inputs(values, slots, self.upload_dir)
+        except UploadRefused as refusal:
+            LOGGER.info("request refused by the upload gate: %s", refusal.reason)
+            raise gr.Error(str(refusal), print_exception=False) from None
+        return await super().preprocess_data(block_fn, inputs, state, explicit_call)
+
 
 EXAMPLE_IMAGE_URL = "https://raw.githubusercontent.com/gradio-app/gradio/main/test/test_files/bus.png"
 
@@ -158,23 +176,6 @@ RESULT_SCHEMA: dict[str, Any] = {
     },
 }
 
-    async def preprocess_data(self, block_fn: Any, inputs: list[Any], state: Any, explicit_call: bool = False) -> Any:
-        """Every request's inputs pass the upload gate (demo/uploads.py) before Gradio reads, copies,
-        downloads or decodes anything in them; a refusal is the same short message for every cause."""
-        slots, values = [], []
-        for block, value in zip(block_fn.inputs, inputs):
-            if getattr(block, "stateful", False):
-                continue  # Gradio takes a State's value from the server, never from the request
-            slots.append(getattr(block, "file_slot", NO_FILES))
-            values.append(value)
-        try:
-            if len(block_fn.inputs) != len(inputs):
-                raise UploadRefused(f"{len(inputs)} values for {len(block_fn.inputs)} inputs")
-            check_request_inputs(values, slots, self.upload_dir)
-        except UploadRefused as refusal:
-            LOGGER.info("request refused by the upload gate: %s", refusal.reason)
-            raise gr.Error(str(refusal), print_exception=False) from None
-        return await super().preprocess_data(block_fn, inputs, state, explicit_call)
 
 
 def build_demo(
