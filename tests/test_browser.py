@@ -355,6 +355,8 @@ def test_oversized_upload_is_reported_even_with_an_error_toast_open(browser, ser
     expect(page.locator("#image-input img")).to_have_count(1, timeout=30_000)
     page.locator("#run-button").click()
     expect(page.locator(".toast-body").first).to_be_visible(timeout=60_000)  # an error toast is open
+    page.wait_for_timeout(500)
+    assert visible_error_badges(page) == 0  # (2) the message is the toast; no "Error" badge over the results
 
     noise = np.random.default_rng(0).integers(0, 256, (1300, 1300, 3), dtype=np.uint8)
     too_large = tmp_path / "too_large.png"
