@@ -661,7 +661,7 @@ def default_workers(device: str, cores: int) -> tuple[int, int]:
     """(processes, torch threads each) for a device: one process on a GPU; on CPU one process per 4 cores.
 
     Why: on this project's 2-core machine one process with 2 threads beat 2 processes with 1 thread each
-    (sroie-dev, 19 receipts, under load: 65.4 s vs 77.1 s, the latter loading the model twice). On bigger
+    (sroie-dev, 19 receipts, under load, commit 7294cfd: 65.4 s vs 77.1 s, the latter loading the model twice). On bigger
     machines one process per 4 cores (not measured here) keeps the single-threaded Python post-processing
     of several images running beside the networks' multi-threaded convolutions.
     """
