@@ -100,6 +100,7 @@ class OcrDemo(gr.Blocks):
         page = {  # the page's look (contrast, touch targets) and the upload-size note: demo/style.py
             "theme": theme(),
             "css": CSS,
+            # Gradio's own parser of the limit, so the note and the server's refusal use the same number
             "js": upload_guard_js(gr_utils._parse_file_size(limit) or 0, size_label(limit)),
         }
         return super().launch(**{**page, **launch_kwargs(self.app_config), **kwargs})
