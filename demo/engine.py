@@ -9,6 +9,15 @@ import numpy as np
 from ocr_model.types import Predictions
 
 ORIENTATION_CHOICES = ("auto", "all", "off")
+# Page rotation choices of the "Orientation" option: (label, value); the value is the engine's
+# `page_rotation` (clockwise degrees applied before reading, or "auto").
+PAGE_ROTATION_CHOICES = (
+    ("auto", "auto"),
+    ("as uploaded", "0"),
+    ("turn 90° clockwise", "90"),
+    ("turn 180°", "180"),
+    ("turn 90° counter-clockwise", "270"),
+)
 DEFAULT_DETECTION_SIZE = 1600
 
 
@@ -28,11 +37,17 @@ def load_engine(device: str = "auto") -> OcrEngine:
     return build_model(device=device)
 
 
-def model_options(orientation: str, detection_size: int | float) -> dict[str, Any]:
+def model_options(orientation: str, detection_size: int | float, page_rotation: str = "auto") -> dict[str, Any]:
     """Translate the UI's option widgets into `predict(**options)` keyword arguments."""
     if orientation not in ORIENTATION_CHOICES:
         raise ValueError(f"orientation must be one of {ORIENTATION_CHOICES}, got {orientation!r}")
-    return {"orientation": orientation, "det_max_side": int(detection_size)}
+    rotations = {value for _, value in PAGE_ROTATION_CHOICES}
+    if page_rotation not in rotations:
+        raise ValueError(f"page rotation must be one of {sorted(rotations)}, got {page_rotation!r}")
+    options: dict[str, Any] = {"orientation": orientation, "det_max_side": int(detection_size)}
+    if page_rotation != "auto":
+        options["page_rotation"] = int(page_rotation)
+    return options
 
 
 def device_name(engine: OcrEngine) -> str:

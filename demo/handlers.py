@@ -12,13 +12,26 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
 from demo.config import AppConfig
+from demo.documents import (
+    DecodedPage,
+    ExportArchive,
+    ExportPage,
+    PageInfo,
+    PdfError,
+    decode_pages,
+    export_files,
+    is_pdf_upload,
+    zip_exports,
+)
+from ocr_model.layout import layout_text
+from ocr_model.pdf_pages import default_max_pages, truncation_note
 from demo.engine import OcrEngine, is_out_of_memory, release_memory
 from demo.history import History, OcrResult, push
 from demo.render import (
@@ -87,6 +100,25 @@ def run_ocr(
     """Decode one image, run the engine once, and keep only display-size data."""
     started = time.perf_counter()
     decoded = decode(source)  # raises ImageRejected (a ValueError) with a user-facing message
+    box = [DecodedPage(decoded.rgb, decoded.note)]
+    del decoded
+    return read_page(engine, box, options, config, name or file_label(source), started)
+
+
+def read_page(
+    engine: OcrEngine,
+    box: list[DecodedPage],
+    options: Mapping[str, Any],
+    config: AppConfig,
+    name: str,
+    started: float,
+) -> OcrResult:
+    """Run the engine once on a decoded image (or PDF page) and keep only display-size data.
+
+    The page comes in a one-element list that this function empties, so that after an
+    out-of-memory error nothing else holds the full-size image when memory is released.
+    """
+    decoded = box.pop()
     out_of_memory = False
     try:
         predictions = engine.predict(decoded.rgb, **dict(options))
@@ -102,15 +134,69 @@ def run_ocr(
         del decoded
         release_memory()
         raise InputError(OUT_OF_MEMORY_MESSAGE)
-    return make_result(
+    result = make_result(
         decoded.rgb,
         predictions,
-        name=name or file_label(source),
+        name=name,
         note=decoded.note,
         options=options,
         config=config,
         started=started,
     )
+    if decoded.page is None:
+        return result
+    return PageResult(**{f.name: getattr(result, f.name) for f in fields(OcrResult)}, page=decoded.page)
+
+
+def run_pages(
+    engine: OcrEngine,
+    decode: Callable[[Any], Any],
+    source: str | os.PathLike[str] | bytes,
+    options: Mapping[str, Any],
+    config: AppConfig,
+    name: str | None = None,
+    on_page: Callable[[int, int], None] | None = None,
+) -> Iterator[OcrResult]:
+    """The results of one upload, one per image: the image itself, or each page of a PDF
+    (named "file.pdf · page N of M"). `on_page(number, count)` is called before each page is read.
+    Unreadable files raise InputError (PDF problems) or the decoder's ImageRejected."""
+    label = name or file_label(source)
+    if not is_pdf_upload(source):
+        if on_page is not None:
+            on_page(1, 1)
+        yield run_ocr(engine, decode, source, options, config, label)
+        return
+    pages = decode_pages(source, decode)
+    while True:
+        started = time.perf_counter()
+        try:
+            box = [next(pages)]
+        except StopIteration:
+            return
+        except PdfError as error:
+            raise InputError(str(error)) from None
+        page = box[0].page
+        assert page is not None
+        if on_page is not None:
+            on_page(page.number, min(page.count, pdf_page_limit()))
+        yield read_page(engine, box, options, config, f"{label} · page {page.number} of {page.count}", started)
+
+
+def pdf_page_limit() -> int:
+    """Pages read per PDF (`OCR_MAX_PDF_PAGES`, default 20)."""
+    return default_max_pages()
+
+
+@dataclass(frozen=True)
+class PageResult(OcrResult):
+    """A result read from one page of a PDF: `page` says which, its size in points and scale."""
+
+    page: PageInfo | None = None
+
+
+def export_pages(results: Sequence[OcrResult]) -> list[ExportPage]:
+    """What the exporters need from stored results (display-size previews, predictions, page info)."""
+    return [ExportPage(result.preview_jpeg, result.predictions, getattr(result, "page", None)) for result in results]
 
 
 def make_result(
@@ -202,16 +288,21 @@ def result_record(result: OcrResult, min_confidence: float = 0.0) -> dict[str, A
     full = result.predictions.to_dict()
     keep = shown_lines(result, min_confidence)
     lines = [dict(full["lines"][i], line=i + 1) for i in keep]
-    return {
+    record = {
         "file": result.name,
         "image_size": full["image_size"],
         "device": full["device"],
         "timings": full["timings"],
         "note": result.note,
+        "rotation": full.get("rotation", 0),
         "min_confidence": float(min_confidence),
         "lines_total": len(result.predictions),
         "lines": lines,
     }
+    page = getattr(result, "page", None)
+    if page is not None:
+        record["page"] = page.to_dict()  # pixels are the rendered page's; page size in PDF points
+    return record
 
 
 def render_view(
@@ -240,7 +331,7 @@ def render_view(
     return ResultView(
         annotated_jpeg=encode_jpeg(annotated, jpeg_quality),
         rows=rows,
-        text="\n".join(predictions.texts[i] for i in keep),
+        text=layout_text([predictions.polygons[i] for i in keep], [predictions.texts[i] for i in keep]),
         record=result_record(result, min_confidence),
         display_polygons=display_polygons,
         summary=summarize(result, len(keep), min_confidence),
@@ -301,7 +392,11 @@ def summarize(result: OcrResult, shown: int, min_confidence: float) -> str:
     size = f"{width}×{height} px"
     if not result.transform.is_identity:
         size += f" (shown at {display_width}×{display_height})"
-    text = " · ".join([head, size, f"device `{predictions.device}`", f"{result.elapsed_s:.2f} s"])
+    parts = [head, size]
+    rotation = getattr(predictions, "rotation", 0)
+    if rotation:
+        parts.append(f"turned {rotation}° clockwise to read")
+    text = " · ".join(parts + [f"device `{predictions.device}`", f"{result.elapsed_s:.2f} s"])
     stages = [
         f"{STAGE_LABELS[stage]} {seconds:.2f} s"
         for stage, seconds in predictions.timings.items()
@@ -317,8 +412,10 @@ def summarize(result: OcrResult, shown: int, min_confidence: float) -> str:
 @dataclass(frozen=True)
 class SingleOutcome:
     view: ResultView
-    result: OcrResult
+    result: OcrResult  # the first (or only) page's result, the one shown
     history: History
+    results: tuple[OcrResult, ...] = ()  # every page's result (one for an image)
+    name: str = ""  # the uploaded file's name
 
 
 @dataclass(frozen=True)
@@ -327,9 +424,11 @@ class BatchOutcome:
     last: OcrResult | None
     history: History
     summary_rows: list[list[Any]]  # [file, lines, seconds, status] per input file
-    records: list[dict[str, Any]]  # JSON record per file ({"file", "error"} for refused files)
+    records: list[dict[str, Any]]  # JSON record per file or PDF page ({"file", "error"} for refused files)
     # the same records at min_confidence 0, so the batch download can follow a later filter change
     all_records: list[dict[str, Any]] = field(default_factory=list)
+    archive: bytes | None = None  # one zip: every file's exports in a folder of its own
+    files_read: int = 0  # uploads with at least one result (a PDF counts once)
 
     @property
     def succeeded(self) -> int:
@@ -345,14 +444,41 @@ def single_request(
     config: AppConfig,
     min_confidence: float = 0.0,
     show_text: bool = False,
+    on_page: Callable[[int, int], None] | None = None,
 ) -> SingleOutcome:
-    """One image: run, add to history (new tuple), render."""
+    """One upload: run (every page of a PDF), add each result to history (new tuple), render the
+    first. `outcome.results` holds all of them, for the exports."""
     if not source:
         raise InputError("Please upload, paste or photograph an image first (or click an example).")
-    result = run_ocr(engine, decode, source, options, config)
-    new_history = push(history or (), result, config.max_results_in_memory, config.max_history_bytes)
-    view = render_view(result, min_confidence, show_text, None, config.display_jpeg_quality)
-    return SingleOutcome(view=view, result=result, history=new_history)
+    results = list(run_pages(engine, decode, source, options, config, on_page=on_page))
+    if not results:
+        raise InputError("Nothing to read in this file.")
+    new_history = history or ()
+    for result in reversed(results):  # page 1 ends up first (newest) in the history, then page 2, ...
+        new_history = push(new_history, result, config.max_results_in_memory, config.max_history_bytes)
+    view = render_view(results[0], min_confidence, show_text, None, config.display_jpeg_quality)
+    return SingleOutcome(view=view, result=results[0], history=new_history, results=tuple(results), name=file_label(source))
+
+
+def document_record(results: Sequence[OcrResult], name: str, min_confidence: float = 0.0) -> dict[str, Any]:
+    """The JSON of one upload: the image's record, or for a PDF {"file", "page_count", "pages": [...]}
+    with one record per page read (pixels of the rendered page, page size in points, scale)."""
+    pages = [getattr(result, "page", None) for result in results]
+    if len(results) == 1 and pages[0] is None:
+        return result_record(results[0], min_confidence)
+    count = pages[0].count if pages and pages[0] is not None else len(results)
+    return {
+        "file": name,
+        "page_count": count,
+        "pages_read": len(results),
+        "note": truncation_note(count, len(results)) if count > len(results) else None,
+        "pages": [result_record(result, min_confidence) for result in results],
+    }
+
+
+def document_exports(results: Sequence[OcrResult], name: str, min_confidence: float = 0.0) -> dict[str, bytes]:
+    """Download files of one upload: text, layout text, JSON, hOCR, searchable PDF ({name: bytes})."""
+    return export_files(export_pages(results), name, records=document_record(results, name, min_confidence))
 
 
 def batch_request(
@@ -366,9 +492,12 @@ def batch_request(
     show_text: bool = False,
     refused: tuple[type[BaseException], ...] = (ValueError,),
     on_file_start: Callable[[int, int, str], None] | None = None,
+    on_progress: Callable[[float, str], None] | None = None,
 ) -> BatchOutcome:
-    """Several images in one request, one after the other through the same path as
-    `single_request`. A refused file (`refused` exceptions) is reported and skipped."""
+    """Several uploads in one request, one after the other through the same path as
+    `single_request` (every page of a PDF is one result). A refused file (`refused`
+    exceptions) is reported and skipped. `on_progress(fraction, description)` advances per page.
+    The outcome's `archive` is one zip with every file's exports."""
     if not sources:
         raise InputError("Please add one or more image files first.")
     if len(sources) > config.max_batch_files:
@@ -380,25 +509,50 @@ def batch_request(
     records: list[dict[str, Any]] = []
     all_records: list[dict[str, Any]] = []
     last: OcrResult | None = None
+    archive = ExportArchive()
+    files_read = 0
     for position, source in enumerate(sources):
         name = file_label(source)
         if on_file_start is not None:
             on_file_start(position, len(sources), name)  # e.g. a progress bar; called in this thread
+
+        if on_progress is not None:
+            on_progress(position / len(sources), f"Reading {name}")
+
+        def page_started(number: int, count: int, position: int = position, name: str = name) -> None:
+            if on_progress is not None and count > 1:
+                on_progress((position + (number - 1) / count) / len(sources), f"Reading {name}, page {number} of {count}")
+
+        file_results: list[OcrResult] = []
         try:
-            result = run_ocr(engine, decode, source, options, config)
+            for result in run_pages(engine, decode, source, options, config, on_page=page_started):
+                file_results.append(result)
         except refused as error:
-            rows.append([name, 0, 0.0, f"skipped: {error}"])
-            records.append({"file": name, "error": str(error)})
-            all_records.append(records[-1])
-            continue
-        new_history = push(new_history, result, config.max_results_in_memory, config.max_history_bytes)
-        last = result
-        rows.append([name, len(result.predictions), round(result.elapsed_s, 2), "ok"])
-        all_records.append(result_record(result, 0.0))
-        records.append(filter_record(all_records[-1], min_confidence))
+            if not file_results:
+                rows.append([name, 0, 0.0, f"skipped: {error}"])
+                records.append({"file": name, "error": str(error)})
+                all_records.append(records[-1])
+                continue
+            rows.append([name, 0, 0.0, f"stopped after page {len(file_results)}: {error}"])
+        for result in file_results:
+            new_history = push(new_history, result, config.max_results_in_memory, config.max_history_bytes)
+            rows.append([result.name, len(result.predictions), round(result.elapsed_s, 2), "ok"])
+            all_records.append(result_record(result, 0.0))
+            records.append(filter_record(all_records[-1], min_confidence))
+            last = result
+        archive.add(name, document_exports(file_results, name))
+        files_read += 1
+        del file_results
     view = None if last is None else render_view(last, min_confidence, show_text, None, config.display_jpeg_quality)
     return BatchOutcome(
-        view=view, last=last, history=new_history, summary_rows=rows, records=records, all_records=all_records
+        view=view,
+        last=last,
+        history=new_history,
+        summary_rows=rows,
+        records=records,
+        all_records=all_records,
+        archive=archive.getvalue(),
+        files_read=files_read,
     )
 
 
@@ -407,8 +561,9 @@ def record_json(record: Any) -> bytes:
 
 
 def api_result(engine: OcrEngine, decode: Callable[[Any], Any], source: Any, config: AppConfig) -> dict[str, Any]:
-    """The `ocr` API endpoint: all lines, default options, no history."""
+    """The `ocr` API endpoint: all lines, default options, no history. An image gives its record;
+    a PDF gives {"file", "page_count", "pages_read", "note", "pages": [record per page]}."""
     if not source:
         raise InputError("No image was sent.")
-    result = run_ocr(engine, decode, source, {}, config)
-    return result_record(result)
+    results = list(run_pages(engine, decode, source, {}, config))
+    return document_record(results, file_label(source))

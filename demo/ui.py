@@ -19,7 +19,16 @@ from demo.uploads import NO_FILES, UploadRefused, check_request_inputs
 from demo.explorer import LinesTable, ResultExplorer, table_value
 from demo.style import CSS, SCROLL_TO_RESULTS_JS, size_label, theme, upload_guard_js, upload_note_html
 from demo.config import AppConfig, apply_process_settings, launch_kwargs, load_config, queue_kwargs
-from demo.engine import DEFAULT_DETECTION_SIZE, ORIENTATION_CHOICES, OcrEngine, device_name, load_engine, model_options
+from demo.engine import (
+    DEFAULT_DETECTION_SIZE,
+    ORIENTATION_CHOICES,
+    PAGE_ROTATION_CHOICES,
+    OcrEngine,
+    device_name,
+    load_engine,
+    model_options,
+)
+from demo.documents import safe_stem
 from demo.files import write_cache_file
 from demo.history import History, OcrResult, get
 
@@ -46,11 +55,25 @@ NO_IMAGE_MESSAGE = "Please upload, paste or photograph an image first (or click 
 NO_FILES_MESSAGE = "Please add one or more image files first."
 HISTORY_NOTE = "\n\nShown from the history. To run it again (e.g. with other options), upload the image again."
 OCR_API_DESCRIPTION = (
-    "Find and read every line of text in one image (OCR with PP-OCRv6 on this server). Returns JSON: "
-    "file, image_size {height, width}, device, timings (seconds per stage), note, min_confidence, lines_total and "
-    "lines, each {line, text, confidence 0-1, polygon [[x, y], ...] in the original image's pixels}, in reading "
-    "order. Nothing is kept after the call."
+    "Find and read every line of text in one image or PDF (OCR with PP-OCRv6 on this server). Returns JSON: "
+    "file, image_size {height, width}, device, timings (seconds per stage), note, rotation (degrees the image was "
+    "turned clockwise to read it), min_confidence, lines_total and lines, each {line, text, confidence 0-1, "
+    "polygon [[x, y], ...] in the original image's pixels, words [{text, confidence, polygon}]}, in reading "
+    "order. For a PDF: {file, page_count, pages_read, note, pages: [that record per page, plus page {number, count, "
+    "width_pt, height_pt, scale, dpi}]}, pixels of the page rendered at 200 dpi. Nothing is kept after the call."
 )
+
+
+# Export downloads under the result: (key, button label); "zip" holds every export of the run
+# (of every file, for a batch).
+EXPORT_BUTTONS: list[tuple[str, str]] = [
+    ("text", "Text"),
+    ("layout", "Layout text"),
+    ("hocr", "hOCR"),
+    ("pdf", "Searchable PDF"),
+    ("zip", "All exports (zip)"),
+]
+EXPORT_SUFFIXES = {"text": ".txt", "layout": "_layout.txt", "hocr": ".hocr", "pdf": "_searchable.pdf"}
 
 
 def add_examples(image_input: gr.Image) -> None:
@@ -102,6 +125,7 @@ class OcrDemo(gr.Blocks):
         page = {  # the page's look (contrast, touch targets) and the upload-size note: demo/style.py
             "theme": theme(),
             "css": CSS,
+            # Gradio's own parser of the limit, so the note and the server's refusal use the same number
             "js": upload_guard_js(gr_utils._parse_file_size(limit) or 0, size_label(limit)),
         }
         return super().launch(**{**page, **launch_kwargs(self.app_config), **kwargs})
@@ -159,6 +183,7 @@ RESULT_SCHEMA: dict[str, Any] = {
         "device": {"type": "string"},
         "timings": {"type": "object", "additionalProperties": {"type": "number"}},
         "note": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        "rotation": {"type": "integer", "enum": [0, 90, 180, 270]},
         "min_confidence": {"type": "number"},
         "lines_total": {"type": "integer"},
         "lines": {
@@ -170,9 +195,24 @@ RESULT_SCHEMA: dict[str, Any] = {
                     "text": {"type": "string"},
                     "confidence": {"type": "number"},
                     "polygon": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+                    "words": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "text": {"type": "string"},
+                                "confidence": {"type": "number"},
+                                "polygon": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+                            },
+                        },
+                    },
                 },
             },
         },
+        # PDFs only: one record like the above per page read (with "page": {number, count, width_pt, ...})
+        "page_count": {"type": "integer"},
+        "pages_read": {"type": "integer"},
+        "pages": {"type": "array", "items": {"type": "object"}},
     },
 }
 
@@ -233,8 +273,8 @@ def build_demo(
                     with gr.Tab("Batch", id="batch"):
                         batch_input = ImageFiles(
                             max_files=config.max_batch_files,
-                            file_types=["image"],
-                            label=f"Images (up to {config.max_batch_files})",
+                            file_types=["image", ".pdf"],
+                            label=f"Images or PDFs (up to {config.max_batch_files} files)",
                             elem_id="batch-input",
                         )
                         gr.HTML(upload_note_html("batch-input"), js_on_load=None, padding=False)
@@ -249,6 +289,13 @@ def build_demo(
                             elem_id="batch-table",
                         )
                 with gr.Accordion("Options", open=False):
+                    page_rotation = gr.Radio(
+                        list(PAGE_ROTATION_CHOICES),
+                        value="auto",
+                        label="Orientation",
+                        info="auto: find which way up the page is (0°, 90°, 180° or 270°) from its text · or turn it yourself",
+                        elem_id="page-rotation",
+                    )
                     orientation = gr.Radio(
                         list(ORIENTATION_CHOICES),
                         value="auto",
@@ -283,6 +330,11 @@ def build_demo(
                     image_button = gr.DownloadButton(
                         "Download annotated image", value=None, interactive=False, elem_id="image-download"
                     )
+                with gr.Row(elem_id="exports"):
+                    export_buttons = [
+                        gr.DownloadButton(label, value=None, interactive=False, elem_id=f"{key}-download")
+                        for key, label in EXPORT_BUTTONS
+                    ]
         history_gallery = gr.Gallery(
             label=f"History: last {config.max_results_in_memory} results of this session (click one to show it again)",
             columns=8,
@@ -350,20 +402,62 @@ def build_demo(
             shown[5] = f"{headline}\n\n{shown[5]}" if shown[5] else headline
             return shown
 
-        def check_image(image_path: str | None, *_: Any) -> list[dict[str, Any]]:
+        def check_image(image_path: str | None, *others: Any) -> list[dict[str, Any]]:
             """Runs before `on_run`: a missing image is shown on the input; the results stay as they are."""
-            return [gr.validate(bool(image_path), NO_IMAGE_MESSAGE)] + [gr.validate(True, "")] * 5
+            return [gr.validate(bool(image_path), NO_IMAGE_MESSAGE)] + [gr.validate(True, "")] * len(others)
 
-        def check_files(paths: list[str] | None, *_: Any) -> list[dict[str, Any]]:
-            return [gr.validate(bool(paths), NO_FILES_MESSAGE)] + [gr.validate(True, "")] * 5
+        def check_files(paths: list[str] | None, *others: Any) -> list[dict[str, Any]]:
+            return [gr.validate(bool(paths), NO_FILES_MESSAGE)] + [gr.validate(True, "")] * len(others)
+
+        def export_values(results: list[OcrResult] | tuple[OcrResult, ...], name: str) -> list[Any]:
+            """The export buttons' downloads for one upload (every page of a PDF), written to the cache."""
+            files = handlers.document_exports(results, name)
+            values = []
+            for key, _ in EXPORT_BUTTONS[:-1]:
+                file_name = safe_stem(name) + EXPORT_SUFFIXES[key]
+                values.append(gr.DownloadButton(value=write_cache_file(cache_dir, files[file_name], file_name), interactive=True))
+            archive = handlers.zip_exports([(name, files)])
+            values.append(gr.DownloadButton(value=write_cache_file(cache_dir, archive, f"{_stem(name)}_exports.zip"), interactive=True))
+            return values
+
+        def batch_export_values(archive: bytes | None) -> list[Any]:
+            """A batch: only the zip (one folder per file); the single-file buttons are cleared."""
+            values: list[Any] = [gr.DownloadButton(value=None, interactive=False)] * (len(EXPORT_BUTTONS) - 1)
+            if archive is None:
+                return values + [gr.DownloadButton(value=None, interactive=False)]
+            return values + [gr.DownloadButton(value=write_cache_file(cache_dir, archive, "batch_exports.zip"), interactive=True)]
 
         @user_errors
-        def on_run(image_path: str | None, orient: str, det_size: float, min_conf: float, write_text: bool, history: History):
+        def on_run(
+            image_path: str | None,
+            orient: str,
+            det_size: float,
+            min_conf: float,
+            write_text: bool,
+            page_rot: str,
+            history: History,
+            progress: gr.Progress = gr.Progress(),
+        ):
+            def page_started(number: int, count: int) -> None:
+                if count > 1:  # a PDF: the bar advances per page
+                    progress((number - 1, count), desc=f"Reading page {number} of {count}", unit="pages")
+
             outcome = handlers.single_request(
-                engine, decode, image_path, model_options(orient, det_size), history, config, min_conf, write_text
+                engine, decode, image_path, model_options(orient, det_size, page_rot), history, config, min_conf,
+                write_text, on_page=page_started,
             )
-            return show(outcome.view, outcome.result) + [
+            view = show(outcome.view, outcome.result)
+            if len(outcome.results) > 1:  # a PDF: the JSON download holds every page
+                document = handlers.document_record(outcome.results, outcome.name, min_conf)
+                json_path = write_cache_file(cache_dir, handlers.record_json(document), f"{_stem(outcome.name)}_ocr.json")
+                view[3] = gr.DownloadButton(value=json_path, interactive=True)
+                view[5] = (
+                    f"**{len(outcome.results)} pages** read from `{outcome.name}`; showing page 1, the history below "
+                    f"holds the pages (up to {config.max_results_in_memory}).\n\n{view[5]}"
+                )
+            return view + [
                 gallery_items(outcome.history), outcome.result, outcome.history, None,
+                *export_values(outcome.results, outcome.name),
             ]
 
         @user_errors
@@ -373,15 +467,23 @@ def build_demo(
             det_size: float,
             min_conf: float,
             write_text: bool,
+            page_rot: str,
             history: History,
             progress: gr.Progress = gr.Progress(),
         ):
             outcome = handlers.batch_request(
-                engine, decode, paths, model_options(orient, det_size), history, config, min_conf, write_text,
+                engine, decode, paths, model_options(orient, det_size, page_rot), history, config, min_conf, write_text,
                 refused=user_error_types,
-                on_file_start=lambda done, total, name: progress((done, total), desc=f"Reading {name}", unit="images"),
+                on_progress=lambda fraction, text: progress(fraction, desc=text),  # advances per file and PDF page
             )
-            headline = f"Batch: {outcome.succeeded} of {len(paths or [])} images read; the JSON holds all of them."
+            exports = batch_export_values(outcome.archive)
+            if outcome.succeeded == outcome.files_read:
+                headline = f"Batch: {outcome.succeeded} of {len(paths or [])} images read; the JSON holds all of them."
+            else:  # PDFs: one result per page
+                headline = (
+                    f"Batch: {outcome.files_read} of {len(paths or [])} files read ({outcome.succeeded} pages and images); "
+                    "the JSON holds all of them."
+                )
             batch = (headline, outcome.all_records)
             if outcome.view is None or outcome.last is None:
                 shown = [None, None, "", None, gr.DownloadButton(value=None, interactive=False), ""]
@@ -390,7 +492,7 @@ def build_demo(
                 headline += " Showing the last one."
                 batch = (headline, outcome.all_records)
             view = present_batch(batch, shown, min_conf)
-            return view + [gallery_items(outcome.history), outcome.last, outcome.history, batch, outcome.summary_rows]
+            return view + [gallery_items(outcome.history), outcome.last, outcome.history, batch, outcome.summary_rows, *exports]
 
         def on_filter(result: OcrResult | None, batch: tuple[str, list[dict[str, Any]]] | None, min_conf: float, write_text: bool):
             if result is None:
@@ -407,7 +509,7 @@ def build_demo(
             shown = present(result, min_conf, write_text)
             shown[5] += HISTORY_NOTE
             # the input is cleared: Run must not silently re-run the last upload instead of this entry
-            return shown + [result, None, None]
+            return shown + [result, None, None, *export_values([result], result.name)]
 
         @gr.mcp.tool(_meta={"outputSchema": RESULT_SCHEMA})  # Gradio's tool list has no output schema field
         @user_errors
@@ -415,7 +517,8 @@ def build_demo(
             """Find and read every line of text in an image (PP-OCRv6, runs on this server, no history kept).
 
             Args:
-                image: the image to read (PNG, JPEG, WebP, GIF, BMP, TIFF or HEIC; at most the server's upload limit).
+                image: the image or PDF to read (PNG, JPEG, WebP, GIF, BMP, TIFF, HEIC or PDF; at most the server's
+                    upload limit; a PDF's first OCR_MAX_PDF_PAGES pages, default 20).
 
             Returns:
                 dict with file, image_size {height, width}, device, timings (seconds per stage), note, min_confidence,
@@ -431,8 +534,8 @@ def build_demo(
         ui_api = "undocumented" if config.mcp_server else "public"  # with MCP on, only /ocr is a tool
         run_event = run_button.click(
             on_run,
-            inputs=[image_input, orientation, detection_size, min_confidence, show_text, history_state],
-            outputs=view_outputs + state_outputs + [batch_state],
+            inputs=[image_input, orientation, detection_size, min_confidence, show_text, page_rotation, history_state],
+            outputs=view_outputs + state_outputs + [batch_state, *export_buttons],
             api_name="run",
             api_visibility=ui_api,
             validator=check_image,
@@ -442,8 +545,8 @@ def build_demo(
         run_event.success(None, js=SCROLL_TO_RESULTS_JS)
         batch_event = batch_button.click(
             on_batch,
-            inputs=[batch_input, orientation, detection_size, min_confidence, show_text, history_state],
-            outputs=view_outputs + state_outputs + [batch_state, batch_table],
+            inputs=[batch_input, orientation, detection_size, min_confidence, show_text, page_rotation, history_state],
+            outputs=view_outputs + state_outputs + [batch_state, batch_table, *export_buttons],
             api_name="batch",
             api_visibility=ui_api,
             validator=check_files,
@@ -463,7 +566,7 @@ def build_demo(
         history_gallery.select(
             on_history_select,
             inputs=[history_state, min_confidence, show_text],
-            outputs=view_outputs + [current_state, image_input, batch_state],
+            outputs=view_outputs + [current_state, image_input, batch_state, *export_buttons],
             api_visibility="private",
             show_progress_on=[explorer],
         )

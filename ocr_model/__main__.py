@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Read the text in images (PP-OCRv6 small). Without --out, print each image's text; "
         "with --out, write one result per input under DIR (bulk mode: progress bar, --resume, workers).",
     )
-    parser.add_argument("inputs", nargs="+", help="image files, folders (scanned recursively) or glob patterns ('scans/**/*.png')")
+    parser.add_argument("inputs", nargs="+", help="image or PDF files, folders (scanned recursively) or glob patterns ('scans/**/*.png')")
     parser.add_argument("--out", type=Path, default=None, help="bulk mode: write one result per input here, mirroring the input tree")
     parser.add_argument("--format", default="json", help=f"bulk output formats, comma-separated: {', '.join(FORMATS)} (default: json)")
     parser.add_argument("--resume", action="store_true", help="skip inputs whose outputs already exist and are complete")
@@ -54,7 +54,8 @@ def _resolve_device(requested: str) -> str:
 
 
 def _print_mode(args: argparse.Namespace, inputs: list, options: dict[str, Any]) -> int:
-    """The original command: print each image's text; --json collects every result in one file."""
+    """The original command: print each image's (or PDF page's) text; --json collects every result in one file."""
+    from .bulk import is_pdf_file, predict_pdf
     from .image_file import read_image
     from .predictor import get_model
 
@@ -63,16 +64,19 @@ def _print_mode(args: argparse.Namespace, inputs: list, options: dict[str, Any])
     failures = 0
     for item in inputs:
         try:
-            image = read_image(item.path)
-            predictions = model.predict(image, **options)
+            if is_pdf_file(item.path):
+                pages = [(f" page {page.pdf_page.number}", page.predictions) for page in predict_pdf(model, item.path, options, False)]
+            else:
+                pages = [("", model.predict(read_image(item.path), **options))]
         except (OSError, ValueError) as error:
-            print(f"== {item.path}: cannot read image ({error})", file=sys.stderr)
+            print(f"== {item.path}: cannot read it ({error})", file=sys.stderr)
             failures += 1
             continue
-        print(f"== {item.path} ({len(predictions)} lines, {predictions.timings.get('total', 0.0):.2f} s)")
-        for text in predictions.texts:
-            print(text)
-        results.append({"path": str(item.path), **predictions.to_dict()})
+        for label, predictions in pages:
+            print(f"== {item.path}{label} ({len(predictions)} lines, {predictions.timings.get('total', 0.0):.2f} s)")
+            for text in predictions.texts:
+                print(text)
+            results.append({"path": str(item.path), **predictions.to_dict()})
     if args.json is not None:
         args.json.write_text(json.dumps({"images": results}, ensure_ascii=False, indent=1), encoding="utf-8")
     return 1 if failures else 0

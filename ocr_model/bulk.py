@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import glob
+import io
 import json
 import os
 import signal
@@ -29,9 +30,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Collection, Iterator, Sequence
 
 import numpy as np
+from PIL import Image
 
+from . import exporters
 from .image_file import IMAGE_EXTENSIONS, read_image
+from .pdf_pages import is_pdf, iter_pdf_pages, truncation_note
 from .types import Predictions
+
+# What a folder or glob picks up: images and PDFs (every PDF page is read, up to OCR_MAX_PDF_PAGES).
+INPUT_EXTENSIONS: tuple[str, ...] = (*IMAGE_EXTENSIONS, ".pdf")
 
 # ---------------------------------------------------------------------------------------------------------
 # Inputs
@@ -82,7 +89,7 @@ def _glob_base(pattern: str) -> Path:
 
 def discover_inputs(
     specs: Sequence[str | os.PathLike[str]],
-    extensions: Collection[str] = IMAGE_EXTENSIONS,
+    extensions: Collection[str] = INPUT_EXTENSIONS,
     exclude: str | os.PathLike[str] | None = None,
 ) -> list[InputFile]:
     """Expand files, folders and glob patterns into input files, in order, without duplicates.
@@ -151,11 +158,33 @@ def check_unique_outputs(inputs: Sequence[InputFile]) -> None:
 
 
 @dataclass(frozen=True)
-class Page:
-    """One image read from an input file and what the engine found on it."""
+class PdfPageInfo:
+    """Where a page came from in a PDF: page `number` of `count`, its size in PDF points, the render scale."""
 
-    image: np.ndarray
+    number: int
+    count: int
+    size_pt: tuple[float, float]  # (width, height) of the displayed page, 1/72 inch
+    scale: float  # pixels of the rendered page per PDF point
+
+    def to_dict(self) -> dict[str, Any]:
+        """The same fields as the app's JSON gives a PDF page."""
+        return {
+            "number": self.number,
+            "count": self.count,
+            "width_pt": round(self.size_pt[0], 3),
+            "height_pt": round(self.size_pt[1], 3),
+            "scale": round(self.scale, 6),
+            "dpi": round(self.scale * 72.0, 3),
+        }
+
+
+@dataclass(frozen=True)
+class Page:
+    """One image of an input (the image file itself, or one rendered PDF page) and what the engine found."""
+
     predictions: Predictions
+    image: np.ndarray | bytes | None = None  # RGB pixels or JPEG bytes, kept only when an output needs them
+    pdf_page: PdfPageInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +194,7 @@ class OutputFormat:
     name: str
     suffix: str
     render: Callable[[str, Sequence[Page]], bytes]
+    needs_image: bool = False  # the pages' pixels must be kept until it is written
 
 
 def result_record(file: str, predictions: Predictions) -> dict[str, Any]:
@@ -172,18 +202,60 @@ def result_record(file: str, predictions: Predictions) -> dict[str, Any]:
     return {"file": file, **predictions.to_dict()}
 
 
+def document_record(file: str, pages: Sequence[Page]) -> dict[str, Any]:
+    """The JSON of one input: an image's `result_record`, or for a PDF (as the app writes it)
+    {"file", "page_count", "pages_read", "note", "pages": [result_record + "page": PdfPageInfo]}."""
+    if len(pages) == 1 and pages[0].pdf_page is None:
+        return result_record(file, pages[0].predictions)
+    count = pages[0].pdf_page.count if pages and pages[0].pdf_page is not None else len(pages)
+    return {
+        "file": file,
+        "page_count": count,
+        "pages_read": len(pages),
+        "note": truncation_note(count, len(pages)) if count > len(pages) else None,
+        "pages": [
+            {**result_record(file, page.predictions), **({"page": page.pdf_page.to_dict()} if page.pdf_page else {})}
+            for page in pages
+        ],
+    }
+
+
+def _predictions(pages: Sequence[Page]) -> list[Predictions]:
+    return [page.predictions for page in pages]
+
+
+def _render_searchable_pdf(file: str, pages: Sequence[Page]) -> bytes:
+    return exporters.to_searchable_pdf(
+        [
+            exporters.PdfPage(page.image, page.predictions, page.pdf_page.size_pt if page.pdf_page else None)
+            for page in pages
+        ]
+    )
+
+
 def _render_json(file: str, pages: Sequence[Page]) -> bytes:
-    (page,) = pages
-    return json.dumps(result_record(file, page.predictions), ensure_ascii=False).encode("utf-8")
+    return json.dumps(document_record(file, pages), ensure_ascii=False).encode("utf-8")
 
 
 def _render_text(file: str, pages: Sequence[Page]) -> bytes:
-    return "\n\n".join(page.predictions.full_text for page in pages).encode("utf-8") + b"\n"
+    return exporters.to_text(_predictions(pages)).encode("utf-8")
 
 
+def _render_layout_text(file: str, pages: Sequence[Page]) -> bytes:
+    return exporters.to_layout_text(_predictions(pages)).encode("utf-8")
+
+
+def _render_hocr(file: str, pages: Sequence[Page]) -> bytes:
+    return exporters.to_hocr(_predictions(pages), titles=[file]).encode("utf-8")
+
+
+# Module-level functions, not lambdas: the formats travel to worker processes (pickled).
 FORMATS: dict[str, OutputFormat] = {
     "json": OutputFormat("json", ".json", _render_json),
-    "txt": OutputFormat("txt", ".txt", _render_text),
+    "txt": OutputFormat("txt", ".txt", _render_text),  # lines in reading order; pages separated by a form feed
+    "layout": OutputFormat("layout", ".layout.txt", _render_layout_text),  # rows spaced as on the page
+    "hocr": OutputFormat("hocr", ".hocr", _render_hocr),
+    "pdf": OutputFormat("pdf", ".pdf", _render_searchable_pdf, needs_image=True),  # image + invisible text
 }
 
 
@@ -242,9 +314,33 @@ def is_complete(paths: Sequence[Path]) -> bool:
 # Running
 
 
-def load_pages(path: Path) -> list[np.ndarray]:
-    """The images in one input file (one for an image file)."""
-    return [read_image(path)]
+def is_pdf_file(path: Path) -> bool:
+    """Whether a file is a PDF, from its first bytes (not its name)."""
+    with open(path, "rb") as handle:
+        return is_pdf(handle.read(1024))
+
+
+def read_input(path: Path) -> np.ndarray | None:
+    """An image file's pixels, or None for a PDF (whose pages are rendered one at a time later)."""
+    return None if is_pdf_file(path) else read_image(path)
+
+
+def predict_pdf(model: Any, source: Path | bytes, options: dict[str, Any], keep_images: bool) -> list[Page]:
+    """Render and read a PDF page by page (one page's pixels in memory; at most OCR_MAX_PDF_PAGES pages).
+
+    `keep_images` keeps each page as JPEG bytes for exports that draw it (the searchable PDF)."""
+    pages = []
+    for page in iter_pdf_pages(source):
+        predictions = model.predict(page.image, **options)
+        info = PdfPageInfo(page.number, page.page_count, page.size_pt, page.scale)
+        pages.append(Page(predictions, _jpeg(page.image) if keep_images else None, info))
+    return pages
+
+
+def _jpeg(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True)
@@ -324,22 +420,34 @@ def _predict_pages(model: Any, images: Sequence[np.ndarray], options: dict[str, 
     return model.predict_batch(images, **options) if len(images) > 1 else [model.predict(images[0], **options)]
 
 
+def _keeps_images(settings: RunSettings) -> bool:
+    return any(fmt.needs_image for fmt in settings.formats)
+
+
+def _image_page(image: np.ndarray, predictions: Predictions, settings: RunSettings) -> Page:
+    return Page(predictions, image if _keeps_images(settings) else None)
+
+
 def process_one(model: Any, item: InputFile, settings: RunSettings) -> Outcome:
     """Read, predict and write one input; any failure becomes an Outcome with its error."""
     file = item.relative.as_posix()
     try:
-        images = load_pages(item.path)
-        predictions = _predict_pages(model, images, settings.options)
-        write_outputs(item, [Page(image, pred) for image, pred in zip(images, predictions)], settings)
+        image = read_input(item.path)
+        if image is None:
+            pages = predict_pdf(model, item.path, settings.options, _keeps_images(settings))
+        else:
+            pages = [_image_page(image, model.predict(image, **settings.options), settings)]
+        write_outputs(item, pages, settings)
     except Exception as error:  # noqa: BLE001 - one bad file must not stop the run (MemoryError included)
         return Outcome(file, error=_describe(error))
-    return Outcome(file, images=len(images))
+    return Outcome(file, images=len(pages))
 
 
 def _run_in_process(
     model: Any, todo: Sequence[InputFile], settings: RunSettings, report: Callable[[Outcome], None]
 ) -> None:
-    """Decode ahead in a thread while the engine runs; `batch_size` inputs per predict_batch call."""
+    """Decode images ahead in a thread while the engine runs; `batch_size` images per predict_batch call.
+    PDFs are rendered and read page by page when their turn comes."""
     batch_size = max(1, settings.batch_size)
     decoder = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ocr-decode")
     try:
@@ -351,50 +459,51 @@ def _run_in_process(
                 item = next(pending, None)
                 if item is None:
                     return
-                queued.append((item, decoder.submit(load_pages, item.path)))
+                queued.append((item, decoder.submit(read_input, item.path)))
 
         fill()
         while queued:
             batch = [queued.popleft() for _ in range(min(batch_size, len(queued)))]
             fill()
-            ready: list[tuple[InputFile, list[np.ndarray]]] = []
+            ready: list[tuple[InputFile, np.ndarray]] = []
             for item, future in batch:
                 try:
-                    ready.append((item, future.result()))
+                    image = future.result()
                 except Exception as error:  # noqa: BLE001
                     report(Outcome(item.relative.as_posix(), error=_describe(error)))
+                    continue
+                if image is None:  # a PDF
+                    report(process_one(model, item, settings))
+                else:
+                    ready.append((item, image))
             if not ready:
                 continue
-            images = [image for _, pages in ready for image in pages]
             try:
-                predictions = _predict_pages(model, images, settings.options)
+                predictions = _predict_pages(model, [image for _, image in ready], settings.options)
             except Exception:  # noqa: BLE001 - find the input that failed: predict them one by one
-                for item, pages in ready:
-                    report(_predict_and_write(model, item, pages, settings))
+                for item, image in ready:
+                    report(_predict_and_write(model, item, image, settings))
                 continue
-            start = 0
-            for item, pages in ready:
-                pages_predictions = predictions[start : start + len(pages)]
-                start += len(pages)
-                report(_write(item, pages, pages_predictions, settings))
+            for (item, image), prediction in zip(ready, predictions):
+                report(_write(item, [_image_page(image, prediction, settings)], settings))
     finally:
         decoder.shutdown(wait=True, cancel_futures=True)
 
 
-def _predict_and_write(model: Any, item: InputFile, images: list[np.ndarray], settings: RunSettings) -> Outcome:
+def _predict_and_write(model: Any, item: InputFile, image: np.ndarray, settings: RunSettings) -> Outcome:
     try:
-        predictions = _predict_pages(model, images, settings.options)
+        prediction = model.predict(image, **settings.options)
     except Exception as error:  # noqa: BLE001
         return Outcome(item.relative.as_posix(), error=_describe(error))
-    return _write(item, images, predictions, settings)
+    return _write(item, [_image_page(image, prediction, settings)], settings)
 
 
-def _write(item: InputFile, images: list[np.ndarray], predictions: Sequence[Predictions], settings: RunSettings) -> Outcome:
+def _write(item: InputFile, pages: Sequence[Page], settings: RunSettings) -> Outcome:
     try:
-        write_outputs(item, [Page(image, pred) for image, pred in zip(images, predictions)], settings)
+        write_outputs(item, pages, settings)
     except Exception as error:  # noqa: BLE001 - e.g. disk full: report it, go on
         return Outcome(item.relative.as_posix(), error=f"cannot write output: {_describe(error)}")
-    return Outcome(item.relative.as_posix(), images=len(images))
+    return Outcome(item.relative.as_posix(), images=len(pages))
 
 
 # Worker processes ------------------------------------------------------------------------------------
@@ -460,6 +569,8 @@ def _run_in_workers(todo: Sequence[InputFile], settings: RunSettings, report: Ca
                     in_flight.clear()
                     broken = True
                     break
+                except Exception as error:  # noqa: BLE001 - e.g. the job could not be sent to the worker
+                    report(Outcome(item.relative.as_posix(), error=_describe(error)))
         except BaseException:
             _stop_pool(pool)
             for item in in_flight.values():  # killed mid-write: remove their temp files
@@ -550,7 +661,7 @@ def default_workers(device: str, cores: int) -> tuple[int, int]:
     """(processes, torch threads each) for a device: one process on a GPU; on CPU one process per 4 cores.
 
     Why: on this project's 2-core machine one process with 2 threads beat 2 processes with 1 thread each
-    (sroie-dev, 19 receipts, under load: 65.4 s vs 77.1 s, the latter loading the model twice). On bigger
+    (sroie-dev, 19 receipts, under load, commit 7294cfd: 65.4 s vs 77.1 s, the latter loading the model twice). On bigger
     machines one process per 4 cores (not measured here) keeps the single-threaded Python post-processing
     of several images running beside the networks' multi-threaded convolutions.
     """

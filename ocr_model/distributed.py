@@ -7,8 +7,9 @@ Optional: `pip install -r requirements-ray.txt`. The app and `python -m ocr_mode
 Pipeline: `ray.data.read_binary_files` (local folders, globs or any filesystem Ray reads, e.g. s3://...)
 -> `map_batches(OcrPredictor, concurrency=N)`: each actor loads the model once (one GPU per actor when CUDA
 is available) and decodes + predicts a batch of files -> `write_datasink(JsonLinesDatasink(out))`: one line
-per input, `{"file": path, **Predictions.to_dict()}` as `python -m ocr_model --out` writes, or
-`{"file": path, "error": why}` for a file that could not be read.
+per input, the JSON `python -m ocr_model --out` writes (`{"file": path, **Predictions.to_dict()}` for an
+image, `{"file", "page_count", "pages": [...]}` for a PDF), or `{"file": path, "error": why}` for a file that
+could not be read.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from .bulk import configure_device, result_record
-from .image_file import IMAGE_EXTENSIONS, read_image
+from .bulk import INPUT_EXTENSIONS, Page, configure_device, document_record, predict_pdf
+from .image_file import read_image
+from .pdf_pages import is_pdf
 
 try:
     import ray
@@ -38,7 +40,8 @@ if TYPE_CHECKING:
 class OcrPredictor:
     """A Ray Data actor: the model is loaded once in `__init__`, then `__call__` runs on batches of files.
 
-    Input batch: {"path": [...], "bytes": [...]} (from `read_binary_files(include_paths=True)`).
+    Input batch: {"path": [...], "bytes": [...]} (from `read_binary_files(include_paths=True)`); images
+    are predicted together through `predict_batch`, PDFs page by page.
     Output batch: {"file": [...], "error": [None or why], "result": [JSON text or None]}.
     """
 
@@ -53,11 +56,16 @@ class OcrPredictor:
         files = [str(path) for path in batch["path"]]
         errors: list[str | None] = [None] * len(files)
         images: dict[int, np.ndarray] = {}
+        documents: dict[int, dict[str, Any]] = {}  # PDFs, read page by page
         for index, data in enumerate(batch["bytes"]):
             try:
-                images[index] = read_image(bytes(data))
-            except (OSError, ValueError) as error:
-                errors[index] = str(error)
+                if is_pdf(bytes(data[:1024])):
+                    pages = predict_pdf(self.model, bytes(data), self.options, keep_images=False)
+                    documents[index] = document_record(files[index], pages)
+                else:
+                    images[index] = read_image(bytes(data))
+            except Exception as error:  # noqa: BLE001 - one bad file must not fail the batch
+                errors[index] = str(error) or type(error).__name__
         predictions: dict[int, Any] = {}
         if images:
             try:
@@ -68,9 +76,10 @@ class OcrPredictor:
                         predictions[index] = self.model.predict(image, **self.options)
                     except Exception as error:  # noqa: BLE001
                         errors[index] = str(error) or type(error).__name__
+        for index, prediction in predictions.items():
+            documents[index] = document_record(files[index], [Page(prediction)])
         results = [
-            json.dumps(result_record(files[index], predictions[index]), ensure_ascii=False) if index in predictions else None
-            for index in range(len(files))
+            json.dumps(documents[index], ensure_ascii=False) if index in documents else None for index in range(len(files))
         ]
         return {"file": files, "error": errors, "result": results}
 
@@ -97,9 +106,9 @@ def ocr_dataset(
     cpus_per_actor: int = 1,
     gpus_per_actor: float | None = None,
     options: dict[str, Any] | None = None,
-    extensions: Sequence[str] = IMAGE_EXTENSIONS,
+    extensions: Sequence[str] = INPUT_EXTENSIONS,
 ) -> "ray.data.Dataset":
-    """A lazy Dataset of OCR results (columns file, error, result) for image files under `paths`.
+    """A lazy Dataset of OCR results (columns file, error, result) for the image and PDF files under `paths`.
 
     `gpus_per_actor` defaults to 1 when this process sees CUDA, else 0 (CPU actors then use `cpus_per_actor`
     torch threads each). `options` are `predict` keyword options, e.g. {"orientation": "off"}.

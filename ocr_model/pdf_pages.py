@@ -139,9 +139,14 @@ def _mentions_encryption(data: bytes | str) -> bool:
 
 
 def _has_no_page_objects(data: bytes | str) -> bool:
-    """A file with a page tree (/Pages) but no /Type /Page object: a PDF without pages."""
+    """A file whose page tree says /Count 0 and that has no /Type /Page object: a PDF without
+    pages (a damaged or cut-off file that lost its pages still says how many it had)."""
     head = _head(data)
-    return is_pdf(head) and b"/Pages" in head and re.search(rb"/Type\s*/Page(?![A-Za-z])", head) is None
+    return (
+        is_pdf(head)
+        and re.search(rb"/Count\s+0(?![0-9])", head) is not None
+        and re.search(rb"/Type\s*/Page(?![A-Za-z])", head) is None
+    )
 
 
 def pdf_page_count(source: Source) -> int:

@@ -355,6 +355,8 @@ def test_oversized_upload_is_reported_even_with_an_error_toast_open(browser, ser
     expect(page.locator("#image-input img")).to_have_count(1, timeout=30_000)
     page.locator("#run-button").click()
     expect(page.locator(".toast-body").first).to_be_visible(timeout=60_000)  # an error toast is open
+    page.wait_for_timeout(500)
+    assert visible_error_badges(page) == 0  # (2) the message is the toast; no "Error" badge over the results
 
     noise = np.random.default_rng(0).integers(0, 256, (1300, 1300, 3), dtype=np.uint8)
     too_large = tmp_path / "too_large.png"
@@ -401,6 +403,22 @@ def test_mobile_run_scrolls_to_the_results_with_large_targets_and_whole_headers(
             .filter(([, w, h]) => w < 40 || h < 40)"""
     )
     assert small == [], f"touch targets under 40 px: {small}"
+
+    # pinch (two touch pointers moving apart) zooms the image in
+    fitted = float(page.locator("#explorer [data-scale]").first.get_attribute("data-scale"))
+    page.locator("#explorer .ocrx-view").evaluate(
+        """(view) => {
+            const r = view.getBoundingClientRect(), y = r.top + r.height / 2, x = r.left + r.width / 2;
+            const fire = (type, id, px) => view.dispatchEvent(new PointerEvent(type, {pointerId: id, pointerType: 'touch',
+                clientX: px, clientY: y, bubbles: true, cancelable: true, isPrimary: id === 1}));
+            fire('pointerdown', 1, x - 40); fire('pointerdown', 2, x + 40);
+            for (let step = 1; step <= 5; step++) { fire('pointermove', 1, x - 40 - step * 16); fire('pointermove', 2, x + 40 + step * 16); }
+            fire('pointerup', 1, x - 120); fire('pointerup', 2, x + 120);
+        }"""
+    )
+    pinched = float(page.locator("#explorer [data-scale]").first.get_attribute("data-scale"))
+    assert pinched == pytest.approx(fitted * 3, rel=0.02)  # fingers 80 px -> 240 px apart
+    page.get_by_role("button", name="Reset: fit the whole image").tap()
 
     last = page.locator("#lines-table tr.ocrt-row").last
     last.scroll_into_view_if_needed()

@@ -35,6 +35,7 @@ from ocr_model.bulk import (
 from ocr_model.image_file import UnreadableImage, read_image
 
 from conftest import REPO_ROOT, FakeEngine
+from pdf_samples import pdf_of_images, text_page
 
 JSON = parse_formats("json")
 
@@ -60,11 +61,11 @@ def touch(path: Path, data: bytes = b"x") -> Path:
 
 def test_folders_are_scanned_recursively_by_extension_and_mirror_their_tree(tmp_path):
     root = tmp_path / "scans"
-    for name in ["b.png", "a.JPG", "sub/c.tif", "sub/deeper/d.webp", "notes.txt", ".hidden.png", ".cache/e.png"]:
+    for name in ["b.png", "a.JPG", "sub/c.tif", "sub/deeper/d.webp", "sub/doc.PDF", "notes.txt", ".hidden.png", ".cache/e.png"]:
         touch(root / name)
     found = discover_inputs([root])
     assert [item.relative for item in found] == [
-        PurePosixPath(p) for p in ["a.JPG", "b.png", "sub/c.tif", "sub/deeper/d.webp"]
+        PurePosixPath(p) for p in ["a.JPG", "b.png", "sub/c.tif", "sub/doc.PDF", "sub/deeper/d.webp"]  # files, then subfolders
     ]
     assert all(item.path == root / item.relative for item in found)
 
@@ -110,7 +111,7 @@ def test_output_paths_keep_the_input_extension_and_stay_inside_the_output_folder
     for bad in ["../x.png", "/etc/x.png", "a/../../x.png"]:
         with pytest.raises(ValueError):
             output_paths(tmp_path, PurePosixPath(bad), formats)
-    with pytest.raises(ValueError, match="available: json, txt"):
+    with pytest.raises(ValueError, match="available: json, txt, layout, hocr, pdf"):
         parse_formats("json,docx")
 
 
@@ -261,6 +262,49 @@ def test_ctrl_c_during_a_run_is_a_summary_not_a_traceback(tmp_path):
     assert "interrupted" in summary.line()
 
 
+def test_pdf_inputs_give_one_result_per_document_in_every_format(tmp_path):
+    import pypdfium2 as pdfium
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "two-pages.pdf").write_bytes(pdf_of_images([text_page(["one"], size=(300, 200)), text_page(["two"], size=(400, 200))]))
+    Image.new("RGB", (120, 60), "white").save(tmp_path / "in" / "photo.png")
+    engine = BatchingFakeEngine()
+    settings = RunSettings(out_dir=tmp_path / "out", formats=tuple(parse_formats("json,txt,layout,hocr,pdf")))
+    summary = bulk.run(discover_inputs([tmp_path / "in"]), settings, progress=False, model=engine, log=print)
+    assert (summary.done, summary.images, summary.failed) == (2, 3, [])  # 2 inputs, 3 images (2 pages + 1 photo)
+
+    document = json.loads((tmp_path / "out" / "two-pages.pdf.json").read_text())
+    assert (document["file"], document["page_count"], document["pages_read"], document["note"]) == ("two-pages.pdf", 2, 2, None)
+    assert [page["page"]["number"] for page in document["pages"]] == [1, 2]
+    # rendered at 200 dpi from pages of 300x200 / 400x200 px at 100 dpi: (216 x 144) and (288 x 144) points
+    assert [(page["page"]["width_pt"], page["page"]["height_pt"]) for page in document["pages"]] == [(216.0, 144.0), (288.0, 144.0)]
+    assert [page["image_size"]["width"] for page in document["pages"]] == [600, 800]
+    assert all(page["file"] == "two-pages.pdf" and [line["text"] for line in page["lines"]] == ["HELLO", "WORLD"] for page in document["pages"])
+    assert "page_count" not in json.loads((tmp_path / "out" / "photo.png.json").read_text())
+
+    assert (tmp_path / "out" / "two-pages.pdf.txt").read_text() == "HELLO\nWORLD\n\fHELLO\nWORLD\n"
+    assert (tmp_path / "out" / "two-pages.pdf.layout.txt").read_text().count("\f") == 1
+    hocr = (tmp_path / "out" / "two-pages.pdf.hocr").read_text()
+    assert hocr.count('class="ocr_page"') == 2 and hocr.count('class="ocr_line"') == 4
+    for name, pages in (("two-pages.pdf.pdf", 2), ("photo.png.pdf", 1)):
+        searchable = pdfium.PdfDocument(tmp_path / "out" / name)
+        try:
+            assert len(searchable) == pages
+            text = searchable[0].get_textpage().get_text_range()
+            assert "HELLO" in text and "WORLD" in text
+        finally:
+            searchable.close()
+
+
+def test_a_broken_pdf_fails_only_itself(tmp_path):
+    touch(tmp_path / "in" / "torn.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog >> trailer")
+    Image.new("RGB", (120, 60), "white").save(tmp_path / "in" / "ok.png")
+    settings = RunSettings(out_dir=tmp_path / "out", formats=tuple(JSON))
+    summary = bulk.run(discover_inputs([tmp_path / "in"]), settings, progress=False, model=BatchingFakeEngine(), log=lambda _: None)
+    assert summary.done == 1 and [file for file, _ in summary.failed] == ["torn.pdf"]
+    assert "PDF" in summary.failed[0][1]
+
+
 def test_default_workers_use_every_core():
     assert bulk.default_workers("cuda", 16) == (1, 16)
     for cores in (1, 2, 3, 8, 16):
@@ -347,18 +391,28 @@ def test_interrupted_killed_and_resumed_runs_end_with_every_output_complete(rece
 
 
 def test_worker_processes_give_the_same_results_as_one_process(receipts, tmp_path):
-    files = [str(receipts / "shop0" / "r0.png"), str(receipts / "shop1" / "r1.png"), str(receipts / "shop0" / "r2.png")]
+    pdf = tmp_path / "pages.pdf"
+    pdf.write_bytes(pdf_of_images([text_page(["Page one 31"], size=(420, 160)), text_page(["Page two 42"], size=(420, 160))]))
+    files = [str(receipts / "shop0" / "r0.png"), str(receipts / "shop1" / "r1.png"), str(pdf)]
     for run, workers in (("one", "1"), ("two", "2")):  # one after the other: the CI machine has 2 cores
-        process = cli(*files, "--out", str(tmp_path / run), "--no-progress", "--format", "json,txt", "--workers", workers)
+        process = cli(*files, "--out", str(tmp_path / run), "--no-progress", "--format", "json,txt,hocr,pdf", "--workers", workers)
         stdout, stderr = process.communicate(timeout=300)
         assert process.returncode == 0, stderr
-        assert "3 inputs: 3 done, 0 skipped (already complete), 0 failed" in stdout
+        assert "3 inputs: 3 done, 0 skipped (already complete), 0 failed; 4 images" in stdout
     assert "2 worker(s) x 1 threads" in stderr
-    for name in ["r0.png", "r1.png", "r2.png"]:
+
+    def texts(result: dict) -> list[list[str]]:
+        return [[line["text"] for line in page["lines"]] for page in result.get("pages", [result])]
+
+    for name in ["r0.png", "r1.png", "pages.pdf"]:
         a, b = (json.loads((tmp_path / run / f"{name}.json").read_text()) for run in ("one", "two"))
-        assert [line["text"] for line in a["lines"]] == [line["text"] for line in b["lines"]]
-        assert np.allclose([line["polygon"] for line in a["lines"]], [line["polygon"] for line in b["lines"]], atol=1.0)
-        assert (tmp_path / "two" / f"{name}.txt").read_text() == "\n".join(line["text"] for line in b["lines"]) + "\n"
+        assert texts(a) == texts(b)
+        polygons = [[line["polygon"] for page in r.get("pages", [r]) for line in page["lines"]] for r in (a, b)]
+        assert np.allclose(*polygons, atol=1.0)
+        assert (tmp_path / "two" / f"{name}.txt").read_text() == "\f".join("\n".join(page) + "\n" for page in texts(b))
+        assert (tmp_path / "two" / f"{name}.hocr").stat().st_size > 0 and (tmp_path / "two" / f"{name}.pdf").read_bytes()[:5] == b"%PDF-"
+    assert texts(json.loads((tmp_path / "one" / "pages.pdf.json").read_text())) == [["Page one 31"], ["Page two 42"]]
+    assert texts(json.loads((tmp_path / "one" / "r1.png.json").read_text())) == [[f"{LINES[0]}-1", LINES[1], LINES[2]]]
 
 
 def test_usage_errors_exit_2_before_loading_the_model(tmp_path):

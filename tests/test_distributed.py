@@ -16,6 +16,9 @@ import ray  # noqa: E402
 from ocr_model import get_model  # noqa: E402
 from ocr_model.distributed import ocr_dataset, write_results  # noqa: E402
 from ocr_model.image_file import read_image  # noqa: E402
+from ocr_model.pdf_pages import render_pdf_pages  # noqa: E402
+
+from pdf_samples import pdf_of_images, text_page  # noqa: E402
 
 from conftest import REPO_ROOT  # noqa: E402
 
@@ -44,6 +47,7 @@ def make_pages(root: Path) -> None:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         image.save(root / name, quality=95)
     (root / "nested" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not the rest")
+    (root / "doc.pdf").write_bytes(pdf_of_images([text_page(["Second page 9"], size=(420, 160))]))
     (root / "notes.txt").write_text("not an image, not read")
 
 
@@ -58,7 +62,7 @@ def test_ray_results_equal_predict_on_the_same_images(local_ray, tmp_path):
 
     rows = [json.loads(line) for path in sorted(out.glob("*.jsonl")) for line in path.read_text().splitlines()]
     by_file = {Path(row["file"]).relative_to(tmp_path / "in").as_posix(): row for row in rows}
-    assert sorted(by_file) == sorted([*PAGES, "nested/broken.png"])  # the .txt file is not read
+    assert sorted(by_file) == sorted([*PAGES, "doc.pdf", "nested/broken.png"])  # the .txt file is not read
     assert set(by_file["nested/broken.png"]) == {"file", "error"} and by_file["nested/broken.png"]["error"]
 
     model = get_model()
@@ -74,3 +78,10 @@ def test_ray_results_equal_predict_on_the_same_images(local_ray, tmp_path):
         assert got["image_size"] == want["image_size"] and got["device"] == want["device"]
         np.testing.assert_allclose([l["confidence"] for l in got["lines"]], [l["confidence"] for l in want["lines"]], atol=1.01e-6)
         np.testing.assert_allclose([l["polygon"] for l in got["lines"]], [l["polygon"] for l in want["lines"]], atol=0.0101)
+
+    (page,) = render_pdf_pages(tmp_path / "in" / "doc.pdf")
+    document = by_file["doc.pdf"]
+    assert (document["page_count"], len(document["pages"]), document["pages"][0]["page"]["number"]) == (1, 1, 1)
+    got, want = document["pages"][0], model.predict(page.image).to_dict()
+    assert [line["text"] for line in got["lines"]] == [line["text"] for line in want["lines"]] == ["Second page 9"]
+    assert got["image_size"] == want["image_size"]

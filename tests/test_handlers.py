@@ -29,7 +29,7 @@ def test_single_request_keeps_original_coordinates_in_json_and_scales_the_drawn_
     for drawn, polygon in zip(outcome.view.display_polygons, predictions.polygons):
         np.testing.assert_array_equal(drawn, polygon.astype(np.float64) * scale)
     assert outcome.view.rows == [[1, "HELLO", 0.95], [2, "WORLD", 0.6]]
-    assert outcome.view.text == "HELLO\nWORLD"
+    assert outcome.view.text == "HELLO\n\nWORLD"  # Full text is the layout text: far-apart rows are two blocks
     assert "3565×4600 px (shown at 794×1024)" in outcome.view.summary
     annotated = decode_jpeg(outcome.view.annotated_jpeg)
     assert annotated.shape == preview.shape

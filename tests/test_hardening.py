@@ -286,7 +286,7 @@ def test_multipage_tiff_uses_the_first_page_and_the_page_says_so(client: Client,
     pages = [grey_page(), grey_page("WORLD 1999"), grey_page("THIRD 3333")]
     path = save(inputs, "pages.tif", pages[0], save_all=True, append_images=pages[1:])
     # Through the browser's endpoint: the note must be in the summary the user reads.
-    _explorer, _table, text, _json_file, _annotated, summary, _gallery = client.predict(
+    _explorer, _table, text, _json_file, _annotated, summary, _gallery, *_exports = client.predict(
         handle_file(str(path)), "auto", 1600, 0.0, False, api_name="/run"
     )
     assert WORDS <= set(text.split())
@@ -333,6 +333,61 @@ def test_upload_above_the_limit_is_refused_with_413_and_leaves_no_file(server: A
         ocr(client, big)  # the client's own upload is refused the same way
     assert _files_under(temp_dir) == before
     assert_normal_request_works(client, inputs)
+
+
+# ---- PDFs -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name,make,message",
+    [
+        ("locked.pdf", "encrypted_pdf", "This PDF is password-protected"),
+        ("empty.pdf", "zero_page_pdf", "This PDF has no pages"),
+        ("broken.pdf", "broken_pdf", "This file is not a readable PDF"),
+        ("truncated.pdf", "truncated_pdf", "This file is not a readable PDF"),
+    ],
+)
+def test_bad_pdfs_get_a_clear_message_and_the_server_keeps_serving(
+    client: Client, inputs: Path, name: str, make: str, message: str
+) -> None:
+    import pdf_samples
+
+    if make == "truncated_pdf":
+        whole = pdf_samples.pdf_of_images([grey_page().convert("RGB")])
+        data = whole[: len(whole) // 2]
+    else:
+        data = getattr(pdf_samples, make)()
+    path = inputs / name
+    path.write_bytes(data)
+    assert message in refusal(client, path)
+    assert_normal_request_works(client, inputs)
+
+
+def test_a_500_page_pdf_reads_only_the_page_limit_and_a_huge_page_is_bounded(client: Client, inputs: Path) -> None:
+    import pdf_samples
+
+    many = inputs / "many.pdf"
+    many.write_bytes(pdf_samples.blank_pdf([(100, 100)] * 500))
+    started = time.monotonic()
+    result = ocr(client, many)
+    assert result["page_count"] == 500 and result["pages_read"] == 20 and len(result["pages"]) == 20
+    assert "only the first 20" in result["note"]
+    assert time.monotonic() - started < 120
+    huge = inputs / "huge.pdf"
+    huge.write_bytes(pdf_samples.blank_pdf([(14400, 14400)]))  # 200 x 200 inches
+    (page,) = ocr(client, huge)["pages"]
+    assert page["image_size"]["width"] * page["image_size"]["height"] <= 40_000_000
+    assert page["page"]["width_pt"] == 14400 and page["page"]["dpi"] < 32
+    assert_normal_request_works(client, inputs)
+
+
+def test_a_pdf_named_like_an_image_is_read_as_a_pdf(client: Client, inputs: Path) -> None:
+    import pdf_samples
+
+    path = inputs / "scan.png"
+    path.write_bytes(pdf_samples.pdf_of_images([grey_page().convert("RGB"), grey_page("WORLD 1999").convert("RGB")]))
+    result = ocr(client, path)
+    assert [words_of(page) for page in result["pages"]] == [WORDS, {"WORLD", "1999"}]
 
 
 # --- bounded decode work ----------------------------------------------------------------------------------------

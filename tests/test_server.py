@@ -1,6 +1,7 @@
 """The real app (`python app.py`, real OCR model) driven over HTTP with gradio_client."""
 
 import json
+import os
 
 import numpy as np
 import psutil
@@ -40,7 +41,7 @@ def test_ocr_endpoint_returns_the_receipt_words_in_original_coordinates(server, 
 
 def test_run_endpoint_serves_a_capped_jpeg_and_the_table(server, tmp_path):
     client = new_client(server, tmp_path)
-    explorer, table, text, json_file, annotated, summary, gallery = client.predict(
+    explorer, table, text, json_file, annotated, summary, gallery, *exports = client.predict(
         handle_file(ASSETS_DIR / "receipt.jpg"), "auto", 1600, 0.0, False, api_name="/run"
     )
     for path in (annotated["value"], explorer["image"]):  # annotated download; the view's clean copy
@@ -54,7 +55,11 @@ def test_run_endpoint_serves_a_capped_jpeg_and_the_table(server, tmp_path):
     assert [line["text"] for line in explorer["lines"]] == row_texts
     points = np.array([point for line in explorer["lines"] for point in line["points"]])
     assert points[:, 1].max() <= 800 and points[:, 0].max() <= 468  # display pixels
-    assert text.splitlines() == row_texts
+    # Full text is the layout text: the same lines, rows joined left to right
+    assert words(text.splitlines()) == words(row_texts) and len(text.splitlines()) <= len(row_texts)
+    assert [os.path.basename(button["value"]) for button in exports] == [
+        "receipt.txt", "receipt_layout.txt", "receipt.hocr", "receipt_searchable.pdf", "receipt_exports.zip"
+    ]
     assert "620×1060 px (shown at 468×800)" in summary
     assert len(gallery) == 1
 
@@ -85,7 +90,7 @@ def test_batch_reads_good_files_reports_bad_ones_and_json_keeps_original_pixels(
         receipt.crop((0, 30, 620, 140)).save(tmp_path / "header.png")
     (tmp_path / "empty.png").write_bytes(b"")
     client = new_client(server, tmp_path)
-    explorer, table, text, json_button, annotated, summary, gallery, batch_table = client.predict(
+    explorer, table, text, json_button, annotated, summary, gallery, batch_table, *exports = client.predict(
         [handle_file(tmp_path / "header.png"), handle_file(tmp_path / "empty.png")], "off", 640, 0.0, False,
         api_name="/batch",
     )

@@ -72,8 +72,9 @@ def assert_refused(message: dict[str, Any]) -> None:
 
 
 def run_args(image: Any) -> list[Any]:
-    """The /run event's inputs (image, orientation, detection size, min confidence, write text, history)."""
-    return [image, "auto", 1600, 0.0, False, None]
+    """The /run and /batch events' inputs: image(s), upside-down check, detection size, min confidence,
+    write text, page orientation, history (a State: its value is never taken from the request)."""
+    return [image, "auto", 1600, 0.0, False, "auto", None]
 
 
 def files_under(folder: Path) -> list[Path]:
@@ -186,7 +187,7 @@ def test_urls_are_refused_and_never_fetched(server: AppServer, url_server: str, 
 def test_a_file_object_smuggled_into_a_non_file_input_is_refused(server: AppServer, url_server: str) -> None:
     anchor = upload(server, "anchor3.png", png_bytes())
     smuggled = {"path": url_server, "meta": META}
-    data = [{"path": anchor, "meta": META}, smuggled, 1600, 0.0, False, None]  # in the orientation radio
+    data = [{"path": anchor, "meta": META}, smuggled, 1600, 0.0, False, "auto", None]  # in the orientation radio
     assert_refused(server.queue_call("run", data))
     time.sleep(0.5)
     assert _RecordingHandler.hits == []
@@ -289,7 +290,7 @@ def test_out_of_range_options_get_a_short_answer_and_the_server_keeps_serving(
 ) -> None:
     anchor = upload(server, "opts.png", png_bytes((120, 60)))
     started = time.monotonic()
-    answer = server.queue_call("run", [{"path": anchor, "meta": META}, orientation, detection_size, min_confidence, False, None])
+    answer = server.queue_call("run", [{"path": anchor, "meta": META}, orientation, detection_size, min_confidence, False, "auto", None])
     assert time.monotonic() - started < 60
     if answer.get("success") is False:
         error = json.dumps(answer.get("output"))

@@ -1,0 +1,192 @@
+"""Documents next to the image decoder: PDF sniffing and page rendering, and the export files.
+
+An upload is routed here before `demo/decode.py` sees it: a PDF (sniffed from its bytes, never
+from its name) becomes its pages, rendered by `ocr_model.pdf_pages` under the same pixel cap
+as an image upload, at most `OCR_MAX_PDF_PAGES` pages; anything else goes to the image decoder
+unchanged. The path handed in is the one the upload gate (demo/components.py) accepted.
+
+Exports (`export_files`, `zip_exports`) are built from what the history keeps: the display-size
+preview and the predictions (polygons in the original pixels), never a full-size image.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ocr_model.exporters import PdfPage, to_hocr, to_json, to_layout_text, to_searchable_pdf, to_text
+from ocr_model.pdf_pages import DEFAULT_MAX_PIXELS, PdfError, default_max_pages, is_pdf, iter_pdf_pages, truncation_note
+
+PDF_DPI = 200.0  # render resolution of PDF pages (scaled down for pages above the pixel cap)
+IMAGE_DPI = 200.0  # page size given to an image in its searchable PDF (pixels at this dpi)
+SNIFF_BYTES = 1024
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """Where a result came from in a PDF: page `number` of `count`, the page size in PDF
+    points and the render scale (pixels per point)."""
+
+    number: int
+    count: int
+    size_pt: tuple[float, float]
+    scale: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "count": self.count,
+            "width_pt": round(self.size_pt[0], 3),
+            "height_pt": round(self.size_pt[1], 3),
+            "scale": round(self.scale, 6),
+            "dpi": round(self.scale * 72.0, 3),
+        }
+
+
+@dataclass(frozen=True)
+class DecodedPage:
+    """One image to read: the whole upload (an image) or one rendered PDF page."""
+
+    rgb: np.ndarray
+    note: str | None
+    page: PageInfo | None = None
+
+
+def is_pdf_upload(source: str | os.PathLike[str] | bytes) -> bool:
+    """Whether an upload is a PDF, from its first bytes (not its name)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return is_pdf(bytes(source[:SNIFF_BYTES]))
+    try:
+        with open(os.fspath(source), "rb") as handle:
+            return is_pdf(handle.read(SNIFF_BYTES))
+    except OSError:
+        return False  # the decoder reports the problem
+
+
+def decode_pages(
+    source: str | os.PathLike[str] | bytes,
+    decode: Callable[[Any], Any],
+    max_pages: int | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Iterator[DecodedPage]:
+    """The images of an upload, one at a time: the decoded image, or each rendered PDF page.
+
+    Raises a ValueError with a user-facing message for files that cannot be read (the image
+    decoder's `ImageRejected`, or `PdfError`) before the first page is yielded.
+    """
+    if not is_pdf_upload(source):
+        decoded = decode(source)
+        yield DecodedPage(decoded.rgb, decoded.note, None)
+        return
+    limit = default_max_pages() if max_pages is None else max_pages
+    data = bytes(source) if isinstance(source, (bytes, bytearray, memoryview)) else os.fspath(source)
+    for page in iter_pdf_pages(data, dpi=PDF_DPI, max_pages=limit, max_pixels=max_pixels):
+        notes = [f"Page {page.number} of {page.page_count}"]
+        if page.dpi < PDF_DPI - 0.5:
+            notes.append(f"rendered at {page.dpi:.0f} dpi to stay under the {max_pixels / 1e6:g} MP limit")
+        cut = truncation_note(page.page_count, limit)
+        if cut:
+            notes.append(cut)
+        yield DecodedPage(page.image, "; ".join(notes) + ".", PageInfo(page.number, page.page_count, page.size_pt, page.scale))
+
+
+def safe_stem(name: str, limit: int = 60) -> str:
+    """A file-name stem safe for downloads and zip entries (no separators, no dot files)."""
+    stem = os.path.splitext(os.path.basename(str(name).replace("\\", "/")))[0]
+    stem = re.sub(r"[^\w.\-]+", "_", stem, flags=re.UNICODE).strip("._")[:limit]
+    return stem or "ocr"
+
+
+@dataclass(frozen=True)
+class ExportPage:
+    """What one exported page needs: the display-size JPEG, the predictions (original pixels),
+    and the PDF page it came from (None for an image)."""
+
+    preview_jpeg: bytes
+    predictions: Any
+    page: PageInfo | None = None
+
+
+def export_files(pages: Sequence[ExportPage], name: str, records: Any = None) -> dict[str, bytes]:
+    """The download files of one upload (all its pages): {file name: content}.
+
+    `<stem>.txt` (lines), `<stem>_layout.txt` (rows as on the page), `<stem>.json` (`records`
+    when given, else the predictions), `<stem>.hocr` (XHTML hOCR) and `<stem>_searchable.pdf`
+    (each page's preview with an invisible text layer, at the PDF page's size in points or
+    the image's pixels at 200 dpi).
+    """
+    if not pages:
+        raise ValueError("nothing to export")
+    stem = safe_stem(name)
+    predictions = [page.predictions for page in pages]
+    json_text = (
+        to_json(predictions[0] if len(predictions) == 1 else predictions)
+        if records is None
+        else _json_dumps(records)
+    )
+    pdf = to_searchable_pdf(
+        [PdfPage(page.preview_jpeg, page.predictions, page.page.size_pt if page.page else None) for page in pages],
+        dpi=IMAGE_DPI,
+    )
+    return {
+        f"{stem}.txt": to_text(predictions).encode("utf-8"),
+        f"{stem}_layout.txt": to_layout_text(predictions).encode("utf-8"),
+        f"{stem}.json": json_text.encode("utf-8"),
+        f"{stem}.hocr": to_hocr(predictions, titles=[os.path.basename(str(name))]).encode("utf-8"),
+        f"{stem}_searchable.pdf": pdf,
+    }
+
+
+class ExportArchive:
+    """A zip built one upload at a time: each upload's export files in a folder of its own
+    (`<n>_<stem>/...`), so a batch never holds more than one file's exports unzipped."""
+
+    def __init__(self) -> None:
+        self._buffer = io.BytesIO()
+        self._zip = zipfile.ZipFile(self._buffer, "w", compression=zipfile.ZIP_DEFLATED)
+        self._count = 0
+
+    def add(self, name: str, files: dict[str, bytes]) -> None:
+        self._count += 1
+        folder = f"{self._count:02d}_{safe_stem(name)}"
+        for file_name, content in files.items():
+            self._zip.writestr(f"{folder}/{safe_stem(file_name)}{os.path.splitext(file_name)[1]}", content)
+
+    def getvalue(self) -> bytes:
+        self._zip.close()
+        return self._buffer.getvalue()
+
+
+def zip_exports(groups: Sequence[tuple[str, dict[str, bytes]]]) -> bytes:
+    """One zip holding each upload's export files in a folder of its own (`<n>_<stem>/...`)."""
+    archive = ExportArchive()
+    for name, files in groups:
+        archive.add(name, files)
+    return archive.getvalue()
+
+
+def _json_dumps(records: Any) -> str:
+    import json
+
+    return json.dumps(records, ensure_ascii=False, indent=2)
+
+
+__all__ = [
+    "DecodedPage",
+    "ExportArchive",
+    "ExportPage",
+    "PageInfo",
+    "PdfError",
+    "decode_pages",
+    "export_files",
+    "is_pdf_upload",
+    "safe_stem",
+    "zip_exports",
+]

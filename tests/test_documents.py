@@ -1,0 +1,141 @@
+"""PDF uploads and exports in the request logic (demo/documents.py, demo/handlers.py), fake engine."""
+
+import io
+import json
+import xml.etree.ElementTree as ET
+import zipfile
+
+import pypdfium2 as pdfium
+import pytest
+
+from conftest import ASSETS_DIR
+from demo import handlers
+from demo.config import AppConfig
+from demo.decode import decode_image
+from demo.documents import is_pdf_upload, safe_stem
+from demo.render import decode_jpeg
+from pdf_samples import blank_pdf, broken_pdf, encrypted_pdf, pdf_of_images, text_page, zero_page_pdf
+
+CONFIG = AppConfig(max_display_size=512, max_results_in_memory=10, max_batch_files=4)
+RECEIPT = ASSETS_DIR / "receipt.jpg"
+
+
+@pytest.fixture
+def three_page_pdf(tmp_path):
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf_of_images([text_page([f"Page {n}"], size=(425, 550)) for n in (1, 2, 3)], resolution=50.0))
+    return path  # 8.5 x 11 inch pages
+
+
+def test_pdfs_are_sniffed_from_their_bytes_not_their_name(tmp_path, three_page_pdf):
+    renamed = tmp_path / "photo.jpg"
+    renamed.write_bytes(three_page_pdf.read_bytes())
+    assert is_pdf_upload(renamed) and is_pdf_upload(three_page_pdf.read_bytes())
+    assert not is_pdf_upload(RECEIPT) and not is_pdf_upload(tmp_path / "missing.pdf")
+
+
+def test_each_pdf_page_is_one_result_with_page_info_and_display_size_previews(fake_engine, three_page_pdf):
+    started = []
+    outcome = handlers.single_request(
+        fake_engine, decode_image, str(three_page_pdf), {}, (), CONFIG, on_page=lambda n, m: started.append((n, m))
+    )
+    assert started == [(1, 3), (2, 3), (3, 3)]
+    assert [r.name for r in outcome.results] == [f"doc.pdf · page {n} of 3" for n in (1, 2, 3)]
+    assert outcome.result is outcome.results[0] and len(outcome.history) == 3
+    # rendered at 200 dpi: 1700 x 2200 px pages; the engine saw them, the history keeps 512 px previews
+    assert [call["shape"] for call in fake_engine.calls] == [(2200, 1700, 3)] * 3
+    for result in outcome.history:
+        assert max(decode_jpeg(result.preview_jpeg).shape[:2]) <= 512
+    record = outcome.view.record
+    assert record["page"] == {"number": 1, "count": 3, "width_pt": 612.0, "height_pt": 792.0, "scale": pytest.approx(200 / 72), "dpi": 200.0}
+    assert record["image_size"] == {"height": 2200, "width": 1700} and record["rotation"] == 0
+    assert "Page 1 of 3" in outcome.view.summary
+    document = handlers.document_record(outcome.results, outcome.name)
+    assert document["page_count"] == 3 and [p["page"]["number"] for p in document["pages"]] == [1, 2, 3]
+
+
+def test_pages_beyond_the_limit_are_not_read_and_the_note_says_so(fake_engine, monkeypatch, tmp_path):
+    monkeypatch.setenv("OCR_MAX_PDF_PAGES", "2")
+    path = tmp_path / "long.pdf"
+    path.write_bytes(blank_pdf([(200, 200)] * 500))
+    outcome = handlers.single_request(fake_engine, decode_image, str(path), {}, (), CONFIG)
+    assert len(outcome.results) == 2 and len(fake_engine.calls) == 2
+    assert "500 pages" in outcome.results[0].note and "first 2" in outcome.results[0].note
+    document = handlers.document_record(outcome.results, "long.pdf")
+    assert document["page_count"] == 500 and document["pages_read"] == 2 and "first 2" in document["note"]
+
+
+@pytest.mark.parametrize(
+    "data,message",
+    [(encrypted_pdf(), "password"), (zero_page_pdf(), "no pages"), (broken_pdf(), "not a readable PDF")],
+)
+def test_bad_pdfs_are_refused_with_a_clear_message(fake_engine, tmp_path, data, message):
+    path = tmp_path / "bad.pdf"
+    path.write_bytes(data)
+    with pytest.raises(handlers.InputError, match=message):
+        handlers.single_request(fake_engine, decode_image, str(path), {}, (), CONFIG)
+    assert fake_engine.calls == []
+
+
+def test_a_huge_page_is_rendered_under_the_pixel_cap(fake_engine, tmp_path):
+    path = tmp_path / "huge.pdf"
+    path.write_bytes(blank_pdf([(14400, 14400)]))
+    outcome = handlers.single_request(fake_engine, decode_image, str(path), {}, (), CONFIG)
+    height, width, _ = fake_engine.calls[0]["shape"]
+    assert height * width <= 40_000_000 and "dpi" in outcome.results[0].note
+
+
+def test_exports_of_a_pdf_hold_every_page(fake_engine, three_page_pdf):
+    outcome = handlers.single_request(fake_engine, decode_image, str(three_page_pdf), {}, (), CONFIG)
+    files = handlers.document_exports(outcome.results, outcome.name)
+    assert sorted(files) == ["doc.hocr", "doc.json", "doc.txt", "doc_layout.txt", "doc_searchable.pdf"]
+    assert files["doc.txt"].decode().count("HELLO") == 3 and files["doc.txt"].decode().count("\f") == 2
+    assert json.loads(files["doc.json"])["page_count"] == 3
+    root = ET.fromstring(files["doc.hocr"])
+    assert len([e for e in root.iter() if e.get("class") == "ocr_page"]) == 3
+    searchable = pdfium.PdfDocument(files["doc_searchable.pdf"])
+    assert len(searchable) == 3 and searchable[0].get_size() == pytest.approx((612.0, 792.0))
+    assert searchable[2].get_textpage().get_text_range().split() == ["HELLO", "WORLD"]
+
+
+def test_exports_of_an_image_use_its_pixels_at_200_dpi(fake_engine):
+    outcome = handlers.single_request(fake_engine, decode_image, str(RECEIPT), {}, (), CONFIG)
+    files = handlers.document_exports(outcome.results, outcome.name)
+    record = json.loads(files["receipt.json"])
+    assert "pages" not in record and record["lines"][0]["text"] == "HELLO"
+    height, width = outcome.result.predictions.image_size
+    (page,) = pdfium.PdfDocument(files["receipt_searchable.pdf"])
+    assert page.get_size() == pytest.approx((width * 72 / 200, height * 72 / 200))
+
+
+def test_a_batch_mixes_images_and_pdfs_and_zips_every_files_exports(fake_engine, three_page_pdf, tmp_path):
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(broken_pdf())
+    progress = []
+    outcome = handlers.batch_request(
+        fake_engine, decode_image, [str(RECEIPT), str(three_page_pdf), str(broken)], {}, (), CONFIG,
+        on_progress=lambda fraction, text: progress.append((round(fraction, 3), text)),
+    )
+    assert [row[0] for row in outcome.summary_rows] == [
+        "receipt.jpg", "doc.pdf · page 1 of 3", "doc.pdf · page 2 of 3", "doc.pdf · page 3 of 3", "broken.pdf"
+    ]
+    assert outcome.summary_rows[-1][3].startswith("skipped: This file is not a readable PDF")
+    assert [fraction for fraction, _ in progress] == [0.0, 0.333, 0.333, 0.444, 0.556, 0.667]  # per file and page
+    assert progress[1][1] == "Reading doc.pdf" and progress[3][1] == "Reading doc.pdf, page 2 of 3"
+    names = zipfile.ZipFile(io.BytesIO(outcome.archive)).namelist()
+    assert "01_receipt/receipt.hocr" in names and "02_doc/doc_searchable.pdf" in names
+    assert not any(name.startswith("03_") for name in names)  # the refused file has no exports
+
+
+def test_the_api_returns_pages_for_a_pdf_and_the_image_record_otherwise(fake_engine, three_page_pdf):
+    document = handlers.api_result(fake_engine, decode_image, str(three_page_pdf), CONFIG)
+    assert document["file"] == "doc.pdf" and document["page_count"] == 3 and len(document["pages"]) == 3
+    assert document["pages"][1]["page"]["number"] == 2 and document["pages"][1]["lines"][0]["text"] == "HELLO"
+    image = handlers.api_result(fake_engine, decode_image, str(RECEIPT), CONFIG)
+    assert image["file"] == "receipt.jpg" and "pages" not in image and image["rotation"] == 0
+
+
+def test_safe_stem_keeps_names_inside_their_folder():
+    assert safe_stem("../../etc/passwd") == "passwd"
+    assert safe_stem("C:\\\\Users\\\\x\\\\scan 1.pdf") == "scan_1"
+    assert safe_stem("...") == "ocr" and len(safe_stem("a" * 500)) == 60
