@@ -441,3 +441,46 @@ def test_contrast_holds_in_the_dark_theme_too(browser, server):
         ratio = contrast(*colours(page, selector))
         assert ratio >= 4.5, f"dark theme, {selector}: contrast {ratio:.2f}:1"
     page.close()
+
+
+def test_a_turned_receipt_and_a_two_page_pdf_through_the_page(browser, server, tmp_path):
+    """A receipt photographed sideways reads upright (the summary says how it was turned); a 2-page PDF
+    in the Batch tab gives one result per page and a zip whose searchable PDF has both pages."""
+    import zipfile
+
+    import pypdfium2 as pdfium
+
+    from pdf_samples import pdf_of_images, text_page
+
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(server.url)
+    with Image.open(ASSETS_DIR / "receipt.jpg") as receipt:
+        receipt.rotate(90, expand=True).save(tmp_path / "sideways.jpg", quality=95)  # counter-clockwise
+    upload_and_run(page, tmp_path / "sideways.jpg")
+    expect(page.locator("#summary")).to_contain_text("turned 90° clockwise to read")
+    page.get_by_role("tab", name="Full text").click()
+    text = page.locator("#full-text textarea").input_value()
+    assert all(words in text for words in RECEIPT_WORDS[:2]), text
+    with page.expect_download(timeout=30_000) as info:
+        page.locator("#pdf-download").click()
+    info.value.save_as(tmp_path / "sideways.pdf")
+    searchable = pdfium.PdfDocument(str(tmp_path / "sideways.pdf"))
+    assert searchable[0].get_rotation() == 90 and "CORNER" in searchable[0].get_textpage().get_text_range()
+
+    pdf = tmp_path / "two_pages.pdf"
+    pdf.write_bytes(pdf_of_images([text_page(["First page 111"], size=(425, 300)), text_page(["Second page 222"], size=(425, 300))], resolution=50.0))
+    page.get_by_role("tab", name="Batch").click()
+    page.locator("#batch-input input[type=file]").set_input_files(str(pdf))
+    expect(page.locator("#batch-input")).to_contain_text("two_pages", timeout=30_000)
+    page.locator("#batch-button").click()
+    expect(page.locator("#summary")).to_contain_text("1 of 1 files read (2 pages and images)", timeout=RUN_TIMEOUT_MS)
+    expect(page.locator("#batch-table")).to_contain_text("two_pages.pdf · page 2 of 2")
+    with page.expect_download(timeout=30_000) as info:
+        page.locator("#zip-download").click()
+    info.value.save_as(tmp_path / "batch.zip")
+    with zipfile.ZipFile(tmp_path / "batch.zip") as archive:
+        document = pdfium.PdfDocument(archive.read("01_two_pages/two_pages_searchable.pdf"))
+    assert [document[i].get_textpage().get_text_range().split() for i in range(len(document))] == [
+        ["First", "page", "111"], ["Second", "page", "222"]
+    ]
+    page.close()
