@@ -17,12 +17,16 @@ import sys
 # Before anything imports torch: see ocr_model/__init__.py for why.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from demo import build_demo
 from demo.config import AppConfig, apply_process_settings, load_config
 
 # Flags only when run as a script; imported (Spaces, `gradio app.py`, tests) it reads the environment.
 CONFIG: AppConfig = load_config(sys.argv[1:] if __name__ == "__main__" else ())
+# Before Gradio is imported: some of its modules read GRADIO_TEMP_DIR once, at import (the MCP
+# server writes base64 inputs there), and every temp file must land in the instance's own folder.
 apply_process_settings(CONFIG)
+
+from demo import build_demo  # noqa: E402  (imports Gradio)
+
 demo = build_demo(config=CONFIG)
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import ast
 import asyncio
 import base64
+import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +50,55 @@ def test_only_the_ocr_tool_is_served_and_it_reads_the_receipt(server):
     for word in ("CORNER", "CAFE", "Cappuccino", "TOTAL"):
         assert word in texts
     assert all(0.0 <= line["confidence"] <= 1.0 and len(line["polygon"]) >= 4 for line in record["lines"])
+
+
+async def call_ocr(url: str, image: str):
+    async with streamable_http_client(url) as (read, write, _):
+        async with mcp.ClientSession(read, write) as session:
+            await session.initialize()
+            return await session.call_tool("ocr", {"image": image})
+
+
+def test_an_image_url_given_to_the_tool_is_refused_and_never_fetched(server):
+    import http.server
+    import threading
+
+    hits: list[str] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            hits.append(self.path)
+            body = (ASSETS_DIR / "receipt.jpg").read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        result = asyncio.run(call_ocr(server.url + "gradio_api/mcp/", f"http://127.0.0.1:{httpd.server_address[1]}/r.jpg"))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert result.isError
+    assert "Only files uploaded to this app can be read" in result.content[0].text
+    assert hits == [], "the server fetched a URL for the MCP client"
+
+
+def test_base64_images_given_to_the_tool_stay_inside_the_instance_temp_folder(server):
+    instance = [path for path in (server.temp_dir / "gradio").iterdir() if path.is_dir()]
+    assert len(instance) == 1
+    unique = (ASSETS_DIR / "receipt.jpg").read_bytes() + os.urandom(64)  # trailing bytes: still a valid JPEG
+    encoded = base64.b64encode(unique).decode("ascii")
+    result = asyncio.run(call_ocr(server.url + "gradio_api/mcp/", f"data:image/jpeg;base64,{encoded}"))
+    assert not result.isError
+    copies = [path for path in instance[0].rglob("*") if path.is_file() and path.read_bytes() == unique]
+    assert copies, "the decoded image was not written to the instance's own temp folder"
+    shared = Path(tempfile.gettempdir()) / "gradio"  # Gradio's default folder, shared by every app on the machine
+    leaked = [path for path in shared.rglob("*") if path.is_file() and path.stat().st_size == len(unique)] if shared.exists() else []
+    assert not [path for path in leaked if path.read_bytes() == unique], "a copy landed in Gradio's shared temp folder"
