@@ -21,6 +21,9 @@ class UploadedImage(gr.Image):
     is_template = True  # Gradio: render with the parent's front end ("image")
     file_slot: FileSlot = ONE_FILE
 
+    def get_block_name(self) -> str:
+        return "image"  # Gradio's front end, for this class and any subclass of it
+
     def preprocess(self, payload: Any) -> str | None:
         if payload is None:
             return None
@@ -29,13 +32,29 @@ class UploadedImage(gr.Image):
 
 
 class UploadedFiles(gr.File):
-    """`gr.File(file_count="multiple")` whose server side hands over checked paths of at most `max_files` uploads."""
+    """`gr.File(file_count="multiple")` whose server side hands over checked paths of at most `max_files` uploads.
+
+    Build it with `UploadedFiles.create(max_files=N, ...)`: Gradio reads a component's properties from
+    its class's `__init__` signature, so this class keeps `gr.File`'s own constructor.
+    """
 
     is_template = True  # Gradio: render with the parent's front end ("file")
+    max_files: int = 1
 
-    def __init__(self, *args: Any, max_files: int, **kwargs: Any) -> None:
-        super().__init__(*args, file_count="multiple", type="filepath", **kwargs)
-        self.file_slot = FileSlot("multiple", max_files)
+    @classmethod
+    def create(cls, max_files: int, **kwargs: Any) -> "UploadedFiles":
+        if max_files < 1:
+            raise ValueError(f"max_files must be >= 1, got {max_files}")
+        component = cls(file_count="multiple", type="filepath", **kwargs)
+        component.max_files = max_files
+        return component
+
+    @property
+    def file_slot(self) -> FileSlot:
+        return FileSlot("multiple", self.max_files)
+
+    def get_block_name(self) -> str:
+        return "file"  # Gradio's front end, for this class and any subclass of it (ui.ImageFiles)
 
     def preprocess(self, payload: Any) -> list[str] | None:
         if payload is None:
@@ -43,4 +62,4 @@ class UploadedFiles(gr.File):
         data = payload.model_dump() if hasattr(payload, "model_dump") else payload
         if isinstance(data, dict) and "root" in data:  # ListFiles root model
             data = data["root"]
-        return accepted_paths(data, self.GRADIO_CACHE, self.file_slot.max_files)
+        return accepted_paths(data, self.GRADIO_CACHE, self.max_files)

@@ -271,7 +271,7 @@ def build_demo(
                         run_button = gr.Button("Run OCR", variant="primary", size="lg", elem_id="run-button")
                         add_examples(image_input)  # in this tab: an example only ever fills the visible input
                     with gr.Tab("Batch", id="batch"):
-                        batch_input = ImageFiles(
+                        batch_input = ImageFiles.create(
                             max_files=config.max_batch_files,
                             file_types=["image", ".pdf"],
                             label=f"Images or PDFs (up to {config.max_batch_files} files)",

@@ -331,3 +331,16 @@ def test_the_model_endpoints_share_one_concurrency_slot(server: AppServer) -> No
     # event-stream delivery and the previous event's postprocessing (file writes), which run after the slot.
     for (_, previous_end), (next_start, _) in zip(spans, spans[1:]):
         assert next_start >= previous_end - 1.0, f"two model runs overlapped: {spans}"
+
+
+def test_the_upload_components_render_with_gradios_own_front_ends() -> None:
+    from demo.components import UploadedFiles, UploadedImage
+    from demo.ui import ImageFiles
+
+    assert UploadedImage().get_block_name() == "image"
+    assert UploadedFiles.create(max_files=2).get_block_name() == "file"
+    batch = ImageFiles.create(max_files=2, elem_id="batch", file_types=[".pdf"])
+    assert batch.get_block_name() == "file"  # a subclass of a template: Gradio would say "uploadedfiles"
+    config = batch.get_config()  # Gradio reads these from the constructor's signature
+    assert (config["elem_id"], config["file_count"], config["file_types"]) == ("batch", "multiple", [".pdf"])
+    assert batch.file_slot.max_files == 2
