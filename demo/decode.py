@@ -183,8 +183,8 @@ def decode_image(
                 max_aspect_ratio=max_aspect_ratio,
             )
             file_format = image.format or "unknown"
-            note = _frames_note(image)
             orientation = _exif_orientation(image)
+            note = _join_notes(_frames_note(image), _EXIF_NOTES.get(orientation))
             image.load()  # full decode of the first frame; raises on truncated data
             upright_rgb = _to_upright_rgb(image, orientation)  # may be `image` itself (plain RGB, upright)
             try:
@@ -346,6 +346,24 @@ def _frames_note(image: Image.Image) -> str | None:
     if image.format == "GIF":
         return f"Animated GIF: used the first of {total} frames."
     return f"Animated {image.format} image: used the first of {total} frames."
+
+
+# What the user is told when the EXIF orientation tag turned the stored pixels upright (boxes and sizes then
+# refer to the upright image, which can surprise someone comparing with the raw file).
+_EXIF_NOTES: dict[int, str] = {
+    2: "Mirrored left-right as the photo's EXIF orientation says.",
+    3: "Turned 180° as the photo's EXIF orientation says.",
+    4: "Mirrored top-bottom as the photo's EXIF orientation says.",
+    5: "Turned and mirrored as the photo's EXIF orientation says.",
+    6: "Turned 90° clockwise as the photo's EXIF orientation says.",
+    7: "Turned and mirrored as the photo's EXIF orientation says.",
+    8: "Turned 90° counter-clockwise as the photo's EXIF orientation says.",
+}
+
+
+def _join_notes(*notes: str | None) -> str | None:
+    present = [note for note in notes if note]
+    return " ".join(present) if present else None
 
 
 def _exif_orientation(image: Image.Image) -> int:

@@ -123,6 +123,8 @@ def test_exif_orientation_6_gives_the_upright_image() -> None:
     error_as_stored_rotated_wrong_way = np.abs(decoded.rgb.astype(int) - np.rot90(stored, k=1).astype(int)).mean()
     assert error_upright < 6
     assert error_as_stored_rotated_wrong_way > 60
+    assert decoded.note == "Turned 90° clockwise as the photo's EXIF orientation says."  # issue 10 (9): was None
+    assert decode_image(_encode(Image.fromarray(upright), "JPEG", quality=95)).note is None
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))

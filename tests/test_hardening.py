@@ -8,6 +8,7 @@ EXIF-rotated, WebP, AVIF, HEIC) must be read, with the text found. All inputs ar
 from __future__ import annotations
 
 import io
+import json
 import os
 import struct
 import time
@@ -304,6 +305,7 @@ def test_exif_orientation_6_gives_boxes_on_the_upright_image(client: Client, inp
     result = ocr(client, path)
 
     assert result["image_size"] == {"height": 100, "width": 360}
+    assert "EXIF orientation" in (result["note"] or ""), result["note"]  # the user is told the image was turned
     assert WORDS <= words_of(result)
     polygon = np.array(result["lines"][0]["polygon"])
     width, height = np.ptp(polygon[:, 0]), np.ptp(polygon[:, 1])
@@ -402,6 +404,13 @@ def test_progressive_jpeg_scan_bomb_is_refused_in_seconds_and_does_not_hold_the_
     assert bomb.stat().st_size < 1_000_000
     started = time.monotonic()
     assert "progressive scans" in refusal(client, bomb)
+    assert time.monotonic() - started < 15
+    # The same file with raw HTTP: an upload, then Gradio's queue protocol by hand.
+    status, body = server.post_upload("scans.jpg", bomb.read_bytes(), content_type="image/jpeg")
+    assert status == 200, body[:200]
+    started = time.monotonic()
+    answer = server.queue_call("ocr", [{"path": json.loads(body)[0], "meta": {"_type": "gradio.FileData"}}])
+    assert answer.get("success") is False and "progressive scans" in answer["output"]["error"], answer
     assert time.monotonic() - started < 15
     started = time.monotonic()
     assert_normal_request_works(client, inputs)
