@@ -19,12 +19,13 @@ from __future__ import annotations
 import io
 import logging
 import os
-import re
 import struct
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
+
+from ocr_model.jpeg_scans import MAX_JPEG_SCANS, jpeg_scan_count
 
 try:  # HEIC/HEIF (iPhone photos) when the optional pillow-heif plugin is installed.
     import pillow_heif
@@ -40,10 +41,8 @@ DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_MIN_SIDE = 8
 # Long receipts and scrolling screenshots reach about 30:1; 50:1 leaves room and refuses 1-pixel strips.
 DEFAULT_MAX_ASPECT_RATIO = 50.0
-# Progressive JPEG scans. Decoding costs about (scans x pixels): a 40 MP page with 16,000 repeated tiny
-# scans held the worker for 54 s. Encoders write 6 to 20 scans (libjpeg's default script has 10, mozjpeg's
-# optimised ones fewer than 20); 100 leaves room and bounds the extra work to ~0.3 s at 40 MP.
-DEFAULT_MAX_JPEG_SCANS = 100
+# Progressive JPEG scans: decoding costs about (scans x pixels); see ocr_model/jpeg_scans.py.
+DEFAULT_MAX_JPEG_SCANS = MAX_JPEG_SCANS
 
 HEIF_SUPPORTED = pillow_heif is not None
 
@@ -211,48 +210,6 @@ def decode_image(
     rgb = pixels.copy()
     del pixels
     return DecodedImage(rgb=rgb, note=note, format=file_format)
-
-
-# A marker in entropy-coded data: 0xFF followed by anything but a stuffed zero, a restart marker or fill.
-_NEXT_MARKER = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
-_SOS, _EOI = 0xDA, 0xD9
-
-
-def jpeg_scan_count(data: bytes, stop_after: int | None = None) -> int:
-    """Number of scans (SOS segments) in the first image of a JPEG stream, read from its markers only.
-
-    Segments are skipped by their length, so markers inside EXIF thumbnails or ICC profiles are not
-    counted; entropy-coded data is skipped with one regular-expression search per scan. Stops counting
-    once `stop_after` is exceeded. Costs microseconds per scan; never decodes anything.
-    """
-    position, size, scans = 2, len(data), 0
-    while position + 4 <= size:
-        if data[position] != 0xFF:
-            found = _NEXT_MARKER.search(data, position)
-            if found is None:
-                break
-            position = found.start()
-            continue
-        marker = data[position + 1]
-        if marker == 0xFF:  # fill byte before a marker
-            position += 1
-            continue
-        if marker == 0x00 or 0xD0 <= marker <= 0xD8 or marker == 0x01:  # no length field
-            position += 2
-            continue
-        if marker == _EOI:
-            break
-        length = int.from_bytes(data[position + 2 : position + 4], "big")
-        position += 2 + max(length, 2)
-        if marker == _SOS:
-            scans += 1
-            if stop_after is not None and scans > stop_after:
-                break
-            found = _NEXT_MARKER.search(data, position)
-            if found is None:
-                break
-            position = found.start()
-    return scans
 
 
 def _check_jpeg_scans(opener: io.BytesIO | str, max_scans: int) -> None:

@@ -2,7 +2,8 @@
 
 Used by the command line and the Ray Data pipeline, which read files nobody has checked. The image size is
 read from the header and refused above `MAX_PIXELS` before any pixel is decoded (so a small PNG that declares
-20000x20000 costs nothing); truncated files are errors, never half-grey images; the EXIF orientation is
+20000x20000 costs nothing), and so are progressive JPEGs with more scans than any encoder writes
+(ocr_model/jpeg_scans.py: decoding costs scans x pixels); truncated files are errors, never half-grey images; the EXIF orientation is
 applied and alpha is composited on white. The web app has its own, stricter decoder (`demo/decode.py`).
 """
 
@@ -14,6 +15,8 @@ import struct
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps
+
+from .jpeg_scans import MAX_JPEG_SCANS, is_jpeg, jpeg_scan_count
 
 try:  # HEIC/HEIF photos when the optional pillow-heif plugin is installed (it is in requirements.txt).
     import pillow_heif
@@ -52,9 +55,16 @@ def read_image(source: str | os.PathLike[str] | bytes, *, max_pixels: int = MAX_
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES is True in this process; truncated files must fail")
     if isinstance(source, (bytes, bytearray, memoryview)):
-        opener: str | io.BytesIO = io.BytesIO(bytes(source))
+        data = bytes(source)
+        opener: str | io.BytesIO = io.BytesIO(data)
     else:
         opener = os.fspath(source)
+        with open(opener, "rb") as handle:
+            data = handle.read(2)
+            if is_jpeg(data):
+                data += handle.read()
+    if is_jpeg(data) and jpeg_scan_count(data, stop_after=MAX_JPEG_SCANS) > MAX_JPEG_SCANS:
+        raise UnreadableImage(f"a progressive JPEG with more than {MAX_JPEG_SCANS} scans (decoding it would take minutes)")
     try:
         with Image.open(opener, formats=IMAGE_FORMATS) as image:
             if image.width * image.height > max_pixels:

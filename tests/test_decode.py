@@ -23,7 +23,6 @@ from PIL import Image, ImageFile, ImageOps, features
 from demo import decode as decode_module
 from conftest import jpeg_scan_bomb
 from demo.decode import (
-    jpeg_scan_count,
     DEFAULT_MAX_PIXELS,
     DecodedImage,
     ImageRejected,
@@ -572,28 +571,6 @@ def test_bomb_under_pillows_limit_is_refused_by_our_own_cap(tmp_path: Path) -> N
 
 
 # --- bounded decode work -------------------------------------------------------------------------------------
-
-
-def _progressive(size: tuple[int, int] = (320, 200), mode: str = "RGB") -> bytes:
-    buffer = io.BytesIO()
-    Image.new(mode, size, "white").save(buffer, "JPEG", progressive=True, quality=90)
-    return buffer.getvalue()
-
-
-def test_scan_count_of_ordinary_jpegs() -> None:
-    assert jpeg_scan_count(_progressive()) == 10  # libjpeg's default progressive script for colour
-    assert jpeg_scan_count(_progressive(mode="L")) == 6
-    baseline = io.BytesIO()
-    Image.new("RGB", (64, 64), "white").save(baseline, "JPEG")
-    assert jpeg_scan_count(baseline.getvalue()) == 1
-
-
-def test_scan_count_skips_markers_inside_metadata_segments() -> None:
-    data = _progressive()
-    # An APP15 segment full of SOS-looking bytes (as an EXIF thumbnail or ICC profile may hold) is skipped whole.
-    payload = b"\xff\xda\x00\x08" * 500
-    segment = b"\xff\xef" + (len(payload) + 2).to_bytes(2, "big") + payload
-    assert jpeg_scan_count(data[:2] + segment + data[2:]) == 10
 
 
 def test_progressive_jpeg_scan_bomb_is_refused_in_milliseconds() -> None:
