@@ -274,6 +274,8 @@ def test_desktop_explore_filter_history_and_errors(browser, server, shots):
     page.locator("#show-text input[type=checkbox]").uncheck()
 
     page.get_by_role("button", name="Sign (perspective)", exact=True).click()
+    # The example loads asynchronously: Run before the input shows it would re-run the receipt.
+    expect(page.locator("#image-input img")).to_have_attribute("src", re.compile("street_sign"), timeout=60_000)
     page.locator("#run-button").click()
     expect(page.locator("#summary")).to_contain_text("street_sign.jpg", timeout=RUN_TIMEOUT_MS)
     expect(table).to_contain_text("MAIN STREET")
