@@ -74,6 +74,10 @@ class AppConfig:
     # as GRADIO_TEMP_DIR, deleted at shutdown). Why: instances never share, serve or delete each other's
     # uploads, and the whole folder can be swept and wiped without touching anything else.
     temp_dir: str | None = os.path.join(tempfile.gettempdir(), "ocr-demo")
+    # Most megabytes the instance's temp folder may hold; uploads beyond it get "try again later".
+    # Why: Gradio stores every upload whether or not an event reads it, so uploads alone could fill
+    # the disk within the hour files are kept; 2 GB holds ~80 full-size uploads.
+    max_temp_mb: int = 2048
     # Optional "user:password" required to open the app. Why: private share links.
     auth: str | None = None
     # Show unexpected exception text in the browser. Why False: users only ever see the
@@ -106,6 +110,8 @@ class AppConfig:
         if not 0.1 <= self.max_history_mb <= 1024:
             raise ValueError(f"max_history_mb must be in [0.1, 1024], got {self.max_history_mb}")
         parse_size(self.max_file_size)
+        if self.max_temp_mb < 1:
+            raise ValueError(f"max_temp_mb must be >= 1, got {self.max_temp_mb}")
         if len(self.delete_cache) != 2 or min(self.delete_cache) < 1:
             raise ValueError(f"delete_cache must be two positive numbers of seconds, got {self.delete_cache}")
         if self.auth is not None and (":" not in self.auth or self.auth.startswith(":")):
@@ -129,6 +135,7 @@ ENV_VARS: dict[str, str] = {
     "max_history_mb": "OCR_MAX_HISTORY_MB",
     "temp_dir": "OCR_TEMP_DIR",
     "delete_cache": "OCR_DELETE_CACHE",
+    "max_temp_mb": "OCR_MAX_TEMP_MB",
     "auth": "OCR_AUTH",
     "mcp_server": "OCR_MCP",
 }
@@ -218,6 +225,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-file-size", dest="max_file_size", help="upload limit, e.g. 25mb")
     parser.add_argument("--max-batch-files", type=int, dest="max_batch_files", help="files per batch run")
     parser.add_argument("--max-history-mb", type=float, dest="max_history_mb", help="history memory per session (MB)")
+    parser.add_argument("--max-temp-mb", type=int, dest="max_temp_mb", help="most MB the temp folder may hold")
     parser.add_argument("--temp-dir", dest="temp_dir", help="parent of this instance's private temp folder")
     parser.add_argument(
         "--delete-cache", dest="delete_cache", type=_parse_int_pair, metavar="EVERY,OLDER_THAN",
@@ -284,7 +292,7 @@ def launch_kwargs(config: AppConfig, upload_dir: str | None = None) -> dict[str,
     """
     if upload_dir is None and config.temp_dir:
         upload_dir = create_instance_dir(config.temp_dir)  # the one apply_process_settings made
-    app_kwargs = server_app_kwargs(upload_dir, max_upload_request_bytes(config))
+    app_kwargs = server_app_kwargs(upload_dir, max_upload_request_bytes(config), config.max_temp_mb * 2**20)
     if upload_dir:
         every, older_than = config.delete_cache
         app_kwargs["lifespan"] = sweeper_lifespan(upload_dir, every, older_than, lambda app: app.get_blocks())

@@ -8,7 +8,9 @@ requests before they reach Gradio. Local paths outside Gradio's own cache are al
 
 `UploadGuard` bounds Gradio's upload route: a request must say its size (Content-Length) and may carry
 at most one full batch (`max_batch_files x max_file_size`; Gradio's own limit is per file, with up to
-1000 files in one request), and a refused or broken upload leaves no temp file behind.
+1000 files in one request), the temp folder as a whole stays under `OCR_MAX_TEMP_MB` (uploads need no
+event to be stored, so they alone could fill the disk), and a refused or broken upload leaves no temp
+file behind.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import anyio
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect
 
-from demo.temp_files import remove_orphan_uploads
+from demo.temp_files import folder_bytes, remove_orphan_uploads
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -37,6 +39,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 _REMOTE_FILE_PATTERN = re.compile(r"/file=\s*(?:[a-z][a-z0-9+.-]+:|//|\\\\)", re.IGNORECASE)
 _MAX_UNQUOTE_ROUNDS = 3
 _MIN_SECONDS_BETWEEN_COLLECTS = 2.0
+_SECONDS_BETWEEN_MEASURES = 1.0
 
 
 def is_remote_file_request(path: str) -> bool:
@@ -89,10 +92,13 @@ async def _plain_response(send: Send, status: int, text: str) -> None:
 class UploadGuard:
     """ASGI middleware for Gradio's upload route: size bound up front, no temp files left by failures."""
 
-    def __init__(self, app: ASGIApp, upload_dir: str, max_request_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, upload_dir: str, max_request_bytes: int, max_folder_bytes: int | None = None) -> None:
         self.app = app
         self.upload_dir = upload_dir
         self.max_request_bytes = max_request_bytes
+        self.max_folder_bytes = max_folder_bytes
+        self._folder_bytes = 0  # measured at most once a second, plus what was accepted since
+        self._measured_at = -_SECONDS_BETWEEN_MEASURES
         self._last_collect = -_MIN_SECONDS_BETWEEN_COLLECTS
         self._pending: asyncio.Future[None] | None = None
 
@@ -105,10 +111,14 @@ class UploadGuard:
         if not length_text.isdigit():
             await _plain_response(send, 411, "Uploads must state their size (Content-Length).")
             return
-        if int(length_text) > self.max_request_bytes:
+        length = int(length_text)
+        if length > self.max_request_bytes:
             await _plain_response(
                 send, 413, f"Upload too large: at most {self.max_request_bytes // 2**20} MB in one request."
             )
+            return
+        if not await self._reserve(length):
+            await _plain_response(send, 503, "The server's upload space is full. Please try again in a few minutes.")
             return
         held: list[Message] = []  # a refusal's response, sent only after its temp files are gone
 
@@ -129,6 +139,20 @@ class UploadGuard:
         for message in held:
             await send(message)
 
+    async def _reserve(self, length: int) -> bool:
+        """Whether an upload of `length` bytes fits under the folder cap (uploads alone could fill the
+        disk: Gradio stores them whether or not any event ever reads them)."""
+        if self.max_folder_bytes is None:
+            return True
+        now = time.monotonic()
+        if now - self._measured_at >= _SECONDS_BETWEEN_MEASURES:
+            self._folder_bytes = await anyio.to_thread.run_sync(folder_bytes, self.upload_dir)
+            self._measured_at = now
+        if self._folder_bytes + length > self.max_folder_bytes:
+            return False
+        self._folder_bytes += length
+        return True
+
     async def _remove_leftovers(self) -> None:
         """Delete the multipart temp files a failed upload left (Gradio's route leaves them when it refuses
         a file name or the client disconnects). They stay open until the garbage collector breaks the
@@ -148,9 +172,15 @@ class UploadGuard:
         await anyio.to_thread.run_sync(remove_orphan_uploads, self.upload_dir, 0.0)
 
 
-def server_app_kwargs(upload_dir: str | None = None, max_request_bytes: int | None = None) -> dict[str, Any]:
+def server_app_kwargs(
+    upload_dir: str | None = None, max_request_bytes: int | None = None, max_folder_bytes: int | None = None
+) -> dict[str, Any]:
     """Extra `app_kwargs` for `Blocks.launch()`: the ASGI middleware above."""
     middleware = [Middleware(RemoteFileUrlBlocker)]
     if upload_dir is not None and max_request_bytes is not None:
-        middleware.append(Middleware(UploadGuard, upload_dir=upload_dir, max_request_bytes=max_request_bytes))
+        middleware.append(
+            Middleware(
+                UploadGuard, upload_dir=upload_dir, max_request_bytes=max_request_bytes, max_folder_bytes=max_folder_bytes
+            )
+        )
     return {"middleware": middleware}

@@ -27,7 +27,6 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -187,11 +186,21 @@ def sweeper_lifespan(
     return lifespan
 
 
-def folder_size(folder: str | os.PathLike[str]) -> tuple[int, int]:
-    """(bytes, files) under `folder`; for tests and benchmarks."""
-    total, count = 0, 0
-    for path in Path(folder).rglob("*"):
-        if path.is_file():
-            total += path.stat().st_size
-            count += 1
-    return total, count
+def folder_bytes(folder: str | os.PathLike[str]) -> int:
+    """Bytes of all files under `folder` (not following links); 0 for a missing folder."""
+    total = 0
+    stack = [os.fspath(folder)]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    total += entry.stat(follow_symlinks=False).st_size
+            except OSError:
+                continue
+    return total

@@ -201,3 +201,24 @@ def test_shutdown_by_signal_removes_the_instance_folder(tmp_path: Path, signum: 
         app.process.wait(timeout=60)
     assert not folder.exists(), f"left behind: {sorted(files_in(folder))[:5]}"
     assert list((tmp_path / "gradio").iterdir()) == []
+
+
+def test_uploads_stop_when_the_temp_folder_is_full_and_resume_after_the_sweep(tmp_path: Path) -> None:
+    args = ("--max-temp-mb", "6", "--max-file-size", "1mb", "--delete-cache", "1,3")
+    with AppServer(tmp_path, extra_args=args) as app:
+        folder = instance_dir(app)
+        statuses = []
+        for index in range(12):  # 12 x 0.9 MB: twice what the folder may hold
+            status, body = app.post_upload(f"part{index}.bin", os.urandom(900_000))
+            statuses.append(status)
+            if status != 200:
+                assert status == 503 and b"upload space is full" in body, body[:200]
+        assert statuses.count(200) >= 3 and 503 in statuses, statuses
+        used = sum(path.stat().st_size for path in files_in(folder))
+        assert used <= 6 * 2**20 + 1_000_000, used  # the cap, give or take the request in flight
+        deadline = time.monotonic() + 30
+        status = 503
+        while time.monotonic() < deadline and status != 200:
+            time.sleep(1)
+            status, _ = app.post_upload("later.bin", os.urandom(900_000))
+        assert status == 200, "uploads did not resume after the sweep freed the folder"
