@@ -84,6 +84,7 @@ def greedy_path(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     repeat); elsewhere it is left at 0 because decoding never reads it.
     """
     best_scores, best_indices = logits.max(dim=2)
+    best_scores = best_scores.float()  # bf16/fp16 logits (or autocast): probabilities in float32
     previous = torch.full_like(best_indices[:, :1], -1)
     emits = (best_indices != BLANK_INDEX) & (best_indices != torch.cat([previous, best_indices[:, :-1]], dim=1))
     probabilities = torch.zeros_like(best_scores)
