@@ -88,6 +88,18 @@ def prepare_detection_input(image_rgb: np.ndarray, config: OcrConfig, scale: flo
     )
 
 
+def resize_on_device(image: torch.Tensor, scale: float) -> DetectionInput:
+    """`prepare_detection_input` for an image already on the model's device ((1, 3, H, W)
+    normalized BGR, see `crops.image_to_device`): bilinear, antialiased when shrinking."""
+    height, width = image.shape[2:]
+    det_height, det_width = scaled_size(height, width, scale)
+    shrinking = det_height * det_width < height * width
+    resized = torch.nn.functional.interpolate(
+        image, size=(det_height, det_width), mode="bilinear", align_corners=False, antialias=shrinking
+    )
+    return DetectionInput(tensor=resized, scale_x=det_width / width, scale_y=det_height / height)
+
+
 def order_clockwise(points: np.ndarray) -> np.ndarray:
     """Order 4 points as top-left, top-right, bottom-right, bottom-left (image coords)."""
     points = np.asarray(points, dtype=np.float32).reshape(4, 2)

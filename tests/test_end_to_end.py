@@ -56,6 +56,19 @@ def test_both_cpu_precisions_read_the_rendered_lines(precision):
     assert all(confidence > 0.8 for confidence in prediction.confidences)
 
 
+def test_the_device_pipeline_reads_like_the_host_one(model):
+    # line_crops="torch" is what runs on a GPU (grid_sample crops, F.interpolate detection input)
+    image = render(LINES)
+    assert model.predict(image, line_crops="torch").texts == model.predict(image).texts == LINES
+    flipped = render(LINES, rotate_180=True)
+    assert model.predict(flipped, line_crops="torch", orientation="all").texts == LINES
+
+
+def test_predict_batch_matches_predict_on_the_real_engine(model):
+    images = [render(LINES), render(LINES[:1], size=(360, 80)), np.full((40, 40, 3), 255, np.uint8)]
+    assert [p.texts for p in model.predict_batch(images)] == [model.predict(image).texts for image in images]
+
+
 def test_upside_down_lines_are_fixed_by_the_orientation_check(model):
     image = render(LINES, rotate_180=True)
     # each line is read the right way up, and since most lines were flipped the page is

@@ -264,3 +264,62 @@ def test_precision_environment_variable(monkeypatch):
     monkeypatch.delenv("OCR_PRECISION")
     assert select_precision("cpu") is (torch.bfloat16 if cpu_has_native_bfloat16() else torch.float32)
     assert select_precision("cuda") is torch.float32
+
+
+class CountingReader(ReadsA):
+    def __init__(self):
+        super().__init__()
+        self.shapes = []
+
+    def logits(self, x):
+        self.shapes.append(tuple(x.shape))
+        return super().logits(x)
+
+
+def counting_model(**config):
+    return OcrModel(DarkPixelsAreText(), CountingReader(), CHARS, BottomDarkIsUpsideDown(), OcrConfig(**config))
+
+
+def test_predict_batch_reads_the_lines_of_all_images_in_shared_batches():
+    images = [page_with_bars(), page_with_bars()[:, ::-1], np.full((50, 50, 3), 255, dtype=np.uint8)]
+    looped = counting_model(orientation="off", page_rotation="off")
+    expected = [looped.predict(image) for image in images]
+    batched = counting_model(orientation="off", page_rotation="off")
+    results = batched.predict_batch(images)
+    assert [r.texts for r in results] == [e.texts for e in expected] == [["a", "a"], ["a", "a"], []]
+    for result, reference in zip(results, expected):
+        for polygon, polygon_ref in zip(result.polygons, reference.polygons):
+            np.testing.assert_array_equal(polygon, polygon_ref)
+        assert result.timings["total"] > 0 and result.image_size == reference.image_size
+    # 4 lines: one recognition call instead of one per image that has lines
+    assert len(batched.recognizer.shapes) == 1 < len(looped.recognizer.shapes) == 2
+    assert batched.recognizer.shapes[0][0] == 4
+
+
+def test_bucketed_shapes_give_the_same_readings():
+    exact = counting_model(orientation="off", page_rotation="off")
+    bucketed = counting_model(orientation="off", page_rotation="off")
+    bucketed.width_buckets, bucketed.batch_buckets = (256, 512, 1024), (1, 4, 8)
+    image = page_with_bars()
+    assert bucketed.predict(image).texts == exact.predict(image).texts == ["a", "a"]
+    assert all(n in (1, 4, 8) and width in (256, 512, 1024) for n, _, _, width in bucketed.recognizer.shapes)
+    assert any(shape not in bucketed.recognizer.shapes for shape in exact.recognizer.shapes)
+
+
+def test_warm_up_runs_every_bucketed_shape_once():
+    model = counting_model()
+    assert model.warm_up() == 0  # the CPU uses exact shapes: nothing to warm up
+    model.width_buckets, model.batch_buckets = (192, 256), (1, 2)
+    calls = model.warm_up()
+    assert sorted(model.recognizer.shapes) == [(1, 3, 48, 192), (1, 3, 48, 256), (2, 3, 48, 192), (2, 3, 48, 256)]
+    assert calls == 4 + 2 + 2 * 5  # recognition, orientation per batch size, detection sizes both ways
+
+
+def test_torch_line_crops_read_like_the_opencv_ones():
+    model = counting_model()
+    image = page_of_bars(24)
+    torch_read = model.predict(image, line_crops="torch")
+    opencv_read = model.predict(image, line_crops="opencv")
+    assert torch_read.texts == opencv_read.texts and len(torch_read) == 6
+    for polygon, reference in zip(torch_read.polygons, opencv_read.polygons):
+        assert np.abs(polygon - reference).max() < 3  # detection input resized by torch vs OpenCV
