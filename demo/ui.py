@@ -52,6 +52,7 @@ INTRO = (
 )
 EMPTY_SUMMARY = "Results appear here after you press **Run OCR**."
 NO_IMAGE_MESSAGE = "Please upload, paste or photograph an image first (or click an example)."
+RUN_PDF_POSITION = 6  # position of the Single tab's PDF (a state) among on_run's inputs (the image is 0)
 NO_FILES_MESSAGE = "Please add one or more image files first."
 HISTORY_NOTE = "\n\nShown from the history. To run it again (e.g. with other options), upload the image again."
 OCR_API_DESCRIPTION = (
@@ -253,6 +254,7 @@ def build_demo(
         current_state = gr.State(None, time_to_live=config.session_ttl_s)
         # the batch shown now: (headline, records at confidence 0); None for a single result
         batch_state = gr.State(None, time_to_live=config.session_ttl_s)
+        pdf_state = gr.State(None, time_to_live=config.session_ttl_s)  # the Single tab's PDF (a checked path)
 
         gr.Markdown(f"# {TITLE}\n{INTRO}")
         with gr.Row(equal_height=False):
@@ -268,6 +270,13 @@ def build_demo(
                             elem_id="image-input",
                         )
                         gr.HTML(upload_note_html("image-input"), js_on_load=None, padding=False)
+                        pdf_input = UploadedFiles.create(
+                            max_files=1,
+                            file_types=[".pdf"],
+                            label=f"…or a PDF document (every page is read, at most {handlers.pdf_page_limit()})",
+                            height=120,
+                            elem_id="pdf-input",
+                        )
                         run_button = gr.Button("Run OCR", variant="primary", size="lg", elem_id="run-button")
                         add_examples(image_input)  # in this tab: an example only ever fills the visible input
                     with gr.Tab("Batch", id="batch"):
@@ -403,8 +412,10 @@ def build_demo(
             return shown
 
         def check_image(image_path: str | None, *others: Any) -> list[dict[str, Any]]:
-            """Runs before `on_run`: a missing image is shown on the input; the results stay as they are."""
-            return [gr.validate(bool(image_path), NO_IMAGE_MESSAGE)] + [gr.validate(True, "")] * len(others)
+            """Runs before `on_run`: a missing image (and no PDF) is shown on the input; the results stay."""
+            pdf_path = others[RUN_PDF_POSITION - 1] if len(others) >= RUN_PDF_POSITION else None
+            given = bool(image_path) or bool(pdf_path)
+            return [gr.validate(given, NO_IMAGE_MESSAGE)] + [gr.validate(True, "")] * len(others)
 
         def check_files(paths: list[str] | None, *others: Any) -> list[dict[str, Any]]:
             return [gr.validate(bool(paths), NO_FILES_MESSAGE)] + [gr.validate(True, "")] * len(others)
@@ -435,6 +446,7 @@ def build_demo(
             min_conf: float,
             write_text: bool,
             page_rot: str,
+            pdf_path: str | None,
             history: History,
             progress: gr.Progress = gr.Progress(),
         ):
@@ -442,8 +454,9 @@ def build_demo(
                 if count > 1:  # a PDF: the bar advances per page
                     progress((number - 1, count), desc=f"Reading page {number} of {count}", unit="pages")
 
+            source = image_path or pdf_path  # the image, else the PDF added in this tab
             outcome = handlers.single_request(
-                engine, decode, image_path, model_options(orient, det_size, page_rot), history, config, min_conf,
+                engine, decode, source, model_options(orient, det_size, page_rot), history, config, min_conf,
                 write_text, on_page=page_started,
             )
             view = show(outcome.view, outcome.result)
@@ -509,7 +522,7 @@ def build_demo(
             shown = present(result, min_conf, write_text)
             shown[5] += HISTORY_NOTE
             # the input is cleared: Run must not silently re-run the last upload instead of this entry
-            return shown + [result, None, None, *export_values([result], result.name)]
+            return shown + [result, None, None, *export_values([result], result.name), None, None]
 
         @gr.mcp.tool(_meta={"outputSchema": RESULT_SCHEMA})  # Gradio's tool list has no output schema field
         @user_errors
@@ -534,7 +547,7 @@ def build_demo(
         ui_api = "undocumented" if config.mcp_server else "public"  # with MCP on, only /ocr is a tool
         run_event = run_button.click(
             on_run,
-            inputs=[image_input, orientation, detection_size, min_confidence, show_text, page_rotation, history_state],
+            inputs=[image_input, orientation, detection_size, min_confidence, show_text, page_rotation, pdf_state, history_state],
             outputs=view_outputs + state_outputs + [batch_state, *export_buttons],
             api_name="run",
             api_visibility=ui_api,
@@ -543,6 +556,18 @@ def build_demo(
             **model_slot,
         )
         run_event.success(None, js=SCROLL_TO_RESULTS_JS)
+        # The Single tab's PDF: its checked path is kept server-side (pdf_state) for the next Run, so /run's
+        # API stays the image's (API clients send PDFs as the image). One upload at a time: a new image
+        # clears the PDF and the other way round.
+        pdf_input.upload(
+            lambda paths: (paths[0] if paths else None, None),
+            inputs=[pdf_input],
+            outputs=[pdf_state, image_input],
+            api_visibility="private",
+            show_progress="hidden",
+        )
+        pdf_input.clear(lambda: None, outputs=[pdf_state], api_visibility="private", show_progress="hidden")
+        image_input.upload(lambda: (None, None), outputs=[pdf_input, pdf_state], api_visibility="private", show_progress="hidden")
         batch_event = batch_button.click(
             on_batch,
             inputs=[batch_input, orientation, detection_size, min_confidence, show_text, page_rotation, history_state],
@@ -566,7 +591,7 @@ def build_demo(
         history_gallery.select(
             on_history_select,
             inputs=[history_state, min_confidence, show_text],
-            outputs=view_outputs + [current_state, image_input, batch_state, *export_buttons],
+            outputs=view_outputs + [current_state, image_input, batch_state, *export_buttons, pdf_input, pdf_state],
             api_visibility="private",
             show_progress_on=[explorer],
         )

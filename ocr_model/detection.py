@@ -31,12 +31,11 @@ class DetectionInput:
         return int(self.tensor.shape[2]), int(self.tensor.shape[3])
 
 
-def detection_size(height: int, width: int, config: OcrConfig) -> tuple[int, int]:
-    """(height, width) of the detection input for an image of the given size.
+def detection_scale(height: int, width: int, config: OcrConfig) -> float:
+    """Scale from the image to the detection input under the size policy (before rounding).
 
     Policy: raise the short side to `det_min_side` (at most `det_max_upscale`x), then cap
-    the long side at `det_max_side` and the pixel count at `det_max_pixels`; finally round
-    each side to a multiple of 32 (at least 32).
+    the long side at `det_max_side` and the pixel count at `det_max_pixels`.
     """
     if height < 1 or width < 1:
         raise ValueError(f"image must be at least 1x1 pixels, got {height}x{width}")
@@ -47,11 +46,22 @@ def detection_size(height: int, width: int, config: OcrConfig) -> tuple[int, int
         scale = config.det_max_side / max(height, width)
     if height * width * scale * scale > config.det_max_pixels:
         scale = math.sqrt(config.det_max_pixels / (height * width))
+    return scale
+
+
+def scaled_size(height: int, width: int, scale: float) -> tuple[int, int]:
+    """(height, width) times `scale`, each rounded to a multiple of 32 (at least 32)."""
 
     def round_side(side: int) -> int:
         return max(NETWORK_STRIDE, int(round(side * scale / NETWORK_STRIDE)) * NETWORK_STRIDE)
 
     return round_side(height), round_side(width)
+
+
+def detection_size(height: int, width: int, config: OcrConfig) -> tuple[int, int]:
+    """(height, width) of the detection input for an image of the given size: the
+    `detection_scale` policy, each side rounded to a multiple of 32 (at least 32)."""
+    return scaled_size(height, width, detection_scale(height, width, config))
 
 
 def normalize_to_tensor(image_rgb: np.ndarray) -> torch.Tensor:
@@ -60,10 +70,14 @@ def normalize_to_tensor(image_rgb: np.ndarray) -> torch.Tensor:
     return bgr.permute(2, 0, 1).float().div_(127.5).sub_(1.0)
 
 
-def prepare_detection_input(image_rgb: np.ndarray, config: OcrConfig) -> DetectionInput:
-    """Resize (area interpolation when shrinking) and normalize one RGB uint8 image."""
+def prepare_detection_input(image_rgb: np.ndarray, config: OcrConfig, scale: float | None = None) -> DetectionInput:
+    """Resize (area interpolation when shrinking) and normalize one RGB uint8 image.
+
+    `scale` overrides the size policy (`detection_scale`)."""
     height, width = image_rgb.shape[:2]
-    det_height, det_width = detection_size(height, width, config)
+    det_height, det_width = (
+        detection_size(height, width, config) if scale is None else scaled_size(height, width, scale)
+    )
     shrinking = det_height * det_width < height * width
     interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
     resized = cv2.resize(image_rgb, (det_width, det_height), interpolation=interpolation)
@@ -72,6 +86,18 @@ def prepare_detection_input(image_rgb: np.ndarray, config: OcrConfig) -> Detecti
         scale_x=det_width / width,
         scale_y=det_height / height,
     )
+
+
+def resize_on_device(image: torch.Tensor, scale: float) -> DetectionInput:
+    """`prepare_detection_input` for an image already on the model's device ((1, 3, H, W)
+    normalized BGR, see `crops.image_to_device`): bilinear, antialiased when shrinking."""
+    height, width = image.shape[2:]
+    det_height, det_width = scaled_size(height, width, scale)
+    shrinking = det_height * det_width < height * width
+    resized = torch.nn.functional.interpolate(
+        image, size=(det_height, det_width), mode="bilinear", align_corners=False, antialias=shrinking
+    )
+    return DetectionInput(tensor=resized, scale_x=det_width / width, scale_y=det_height / height)
 
 
 def order_clockwise(points: np.ndarray) -> np.ndarray:
@@ -119,17 +145,18 @@ def unclip(quad: np.ndarray, ratio: float) -> np.ndarray:
 
 
 def boxes_from_probabilities(
-    probabilities: np.ndarray, config: OcrConfig
+    probabilities: np.ndarray, config: OcrConfig, dilate: bool | None = None
 ) -> tuple[list[np.ndarray], list[float]]:
     """DB post-processing on one (H, W) probability map, in detection-input coordinates.
 
     Binarize at `det_threshold` (optionally dilate), take external contours, keep the
     `max_text_regions` largest, fit rotated rectangles, score them, unclip and refit.
+    `dilate` overrides `config.det_dilate`.
     """
     if probabilities.ndim != 2:
         raise ValueError(f"expected an (H, W) probability map, got shape {probabilities.shape}")
     bitmap = (probabilities > config.det_threshold).astype(np.uint8)
-    if config.det_dilate:
+    if config.det_dilate if dilate is None else dilate:
         bitmap = cv2.dilate(bitmap, np.ones((2, 2), dtype=np.uint8))
     contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     if len(contours) > config.max_text_regions:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 
-from .recognition import prepare_line_batch
+from .lines import LineSource, as_line_source, pad_rows
 
 CLASSIFIER_HEIGHT = 48
 CLASSIFIER_WIDTH = 192
@@ -13,20 +15,24 @@ CLASSIFIER_BATCH = 32
 
 
 @torch.inference_mode()
-def upside_down_probabilities(network: torch.nn.Module, crops: list[np.ndarray]) -> list[float]:
-    """Probability that each crop (RGB uint8, horizontal) is rotated by 180°."""
-    if not crops:
+def upside_down_probabilities(
+    network: torch.nn.Module, crops: LineSource | Sequence[np.ndarray], batch_buckets: Sequence[int] = ()
+) -> list[float]:
+    """Probability that each line (RGB uint8 crop or a `LineSource` line, horizontal) is rotated
+    by 180°. `batch_buckets`: batch sizes to pad to (see recognition.recognize_lines)."""
+    lines = as_line_source(crops)
+    if not len(lines):
         return []
     device = next(network.parameters(), torch.empty(0)).device
-    result: list[float] = []
-    for start in range(0, len(crops), CLASSIFIER_BATCH):
-        chunk = crops[start : start + CLASSIFIER_BATCH]
-        batch = prepare_line_batch(chunk, CLASSIFIER_HEIGHT, CLASSIFIER_WIDTH).to(device)
-        probabilities = network(batch)
+    chunks = []
+    for start in range(0, len(lines), CLASSIFIER_BATCH):
+        indices = list(range(start, min(len(lines), start + CLASSIFIER_BATCH)))
+        batch = pad_rows(lines.batch(indices, CLASSIFIER_HEIGHT, CLASSIFIER_WIDTH, device), batch_buckets)
+        probabilities = network(batch)[: len(indices)]
         if probabilities.ndim != 2 or probabilities.shape[1] != 2:
             raise RuntimeError(f"orientation network returned shape {tuple(probabilities.shape)}, expected (N, 2)")
-        result.extend(probabilities[:, 1].float().cpu().tolist())
-    return result
+        chunks.append(probabilities[:, 1].float())
+    return torch.cat(chunks).cpu().tolist()  # one device -> host copy
 
 
 def rotate_180(crop: np.ndarray) -> np.ndarray:

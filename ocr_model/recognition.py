@@ -12,10 +12,12 @@ import math
 import unicodedata
 from dataclasses import dataclass
 
-import cv2
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 
+from .lines import LineSource, as_line_source, pad_rows, prepare_line_batch, resize_line  # noqa: F401 (re-exported)
 from .words import WordSpan, split_words
 
 BLANK_INDEX = 0
@@ -51,30 +53,16 @@ def plan_batches(aspect_ratios: list[float], batch_size: int, max_batch_width: i
     return batches
 
 
-def batch_width(crops: list[np.ndarray], height: int, min_width: int) -> int:
-    """Padded input width for a batch: the widest resized crop, a multiple of FRAME_STRIDE."""
-    widest = max(math.ceil(height * crop.shape[1] / crop.shape[0]) for crop in crops)
+def batch_width(sizes: Sequence[tuple[int, int]], height: int, min_width: int, buckets: Sequence[int] = ()) -> int:
+    """Padded input width for a batch of crops of (width, height) `sizes`: the widest resized
+    crop, at least `min_width`, rounded up to the next of `buckets` (ascending) if one is wide
+    enough, else to a multiple of FRAME_STRIDE."""
+    widest = max(math.ceil(height * width / crop_height) for width, crop_height in sizes)
     width = max(widest, min_width)
+    for bucket in buckets:
+        if bucket >= width:
+            return int(bucket)
     return int(math.ceil(width / FRAME_STRIDE) * FRAME_STRIDE)
-
-
-def resize_line(crop: np.ndarray, height: int, max_width: int) -> np.ndarray:
-    """Resize a line crop to `height`, keeping its aspect ratio (width capped at max_width)."""
-    width = min(max_width, max(1, math.ceil(height * crop.shape[1] / crop.shape[0])))
-    interpolation = cv2.INTER_AREA if crop.shape[0] > height else cv2.INTER_LINEAR
-    return cv2.resize(crop, (width, height), interpolation=interpolation)
-
-
-def prepare_line_batch(crops: list[np.ndarray], height: int, width: int) -> torch.Tensor:
-    """RGB uint8 crops -> (N, 3, height, width) float32 BGR in [-1, 1], right-padded with 0."""
-    if not crops:
-        raise ValueError("prepare_line_batch needs at least one crop")
-    batch = torch.zeros((len(crops), 3, height, width), dtype=torch.float32)
-    for row, crop in enumerate(crops):
-        resized = resize_line(crop, height, width)
-        bgr = torch.from_numpy(np.ascontiguousarray(resized[:, :, ::-1]))
-        batch[row, :, :, : resized.shape[1]] = bgr.permute(2, 0, 1).float().div_(127.5).sub_(1.0)
-    return batch
 
 
 def greedy_path(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -84,6 +72,7 @@ def greedy_path(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     repeat); elsewhere it is left at 0 because decoding never reads it.
     """
     best_scores, best_indices = logits.max(dim=2)
+    best_scores = best_scores.float()  # bf16/fp16 logits (or autocast): probabilities in float32
     previous = torch.full_like(best_indices[:, :1], -1)
     emits = (best_indices != BLANK_INDEX) & (best_indices != torch.cat([previous, best_indices[:, :-1]], dim=1))
     probabilities = torch.zeros_like(best_scores)
@@ -181,7 +170,7 @@ def insert_gap_spaces(chars: list[str], steps: list[int], gap_ratio: float) -> l
 @torch.inference_mode()
 def recognize_lines(
     network: torch.nn.Module,
-    crops: list[np.ndarray],
+    crops: LineSource | Sequence[np.ndarray],
     characters: list[str],
     *,
     height: int = 48,
@@ -190,22 +179,30 @@ def recognize_lines(
     max_batch_width: int = 16 * 960,
     space_gap_ratio: float = 0.0,
     space_margin_threshold: float | None = None,
+    width_buckets: Sequence[int] = (),
+    batch_buckets: Sequence[int] = (),
 ) -> list[LineReading]:
-    """Read every crop (RGB uint8); returns readings in the order of `crops`.
+    """Read every line (RGB uint8 crops or a `LineSource`); readings in the order of the lines.
 
     `characters[i]` is class i + 1; when the network has one class more than
     len(characters) + 1, that last class is the space (PP-OCR's convention).
+    Per batch, the greedy path is computed on the network's device and comes back to the host
+    in one transfer (no per-line synchronisation). `width_buckets` / `batch_buckets` round the
+    input's width / line count up to a bounded set of shapes (for an accelerator: each shape
+    pays kernel selection once, at warm-up); empty = exact shapes (the CPU's choice).
     """
-    if not crops:
+    lines = as_line_source(crops)
+    if not len(lines):
         return []
     device = next(network.parameters(), torch.empty(0)).device
-    ratios = [crop.shape[1] / crop.shape[0] for crop in crops]
-    readings: list[LineReading] = [LineReading("", 0.0)] * len(crops)
+    sizes = lines.sizes()
+    ratios = [width / crop_height for width, crop_height in sizes]
+    readings: list[LineReading] = [LineReading("", 0.0)] * len(lines)
     for batch_indices in plan_batches(ratios, batch_size, max_batch_width, height):
-        batch_crops = [crops[index] for index in batch_indices]
-        width = batch_width(batch_crops, height, min_width)
-        batch = prepare_line_batch(batch_crops, height, width).to(device)
+        width = batch_width([sizes[i] for i in batch_indices], height, min_width, width_buckets)
+        batch = pad_rows(lines.batch(batch_indices, height, width, device), batch_buckets)
         logits = network.logits(batch) if hasattr(network, "logits") else torch.log(network(batch).clamp_min(1e-30))
+        logits = logits[: len(batch_indices)]  # without the padding rows
         if logits.ndim == 3 and logits.shape[2] == len(characters) + 2:
             characters = [*characters, " "]  # PP-OCR's implicit last class is the space
         if logits.ndim != 3 or logits.shape[2] != len(characters) + 1:
@@ -213,22 +210,25 @@ def recognize_lines(
                 f"recognition network returned shape {tuple(logits.shape)}, expected (N, T, {len(characters) + 1})"
             )
         best_indices, probabilities = greedy_path(logits)
-        best_indices, probabilities = best_indices.cpu().numpy(), probabilities.float().cpu().numpy()
-        margins = None
-        if space_margin_threshold is not None and characters[-1] == " ":
-            margins = (logits[:, :, -1] - logits[:, :, BLANK_INDEX]).float().cpu().numpy()
+        with_margins = space_margin_threshold is not None and characters[-1] == " "
+        columns = [best_indices.float(), probabilities]  # class ids < 2**24: exact in float32
+        if with_margins:
+            columns.append((logits[:, :, -1] - logits[:, :, BLANK_INDEX]).float())
+        on_host = torch.stack(columns).cpu().numpy()  # the batch's one device -> host copy
+        best_host = on_host[0].astype(np.int64)
+        margins = on_host[2] if with_margins else None
         for row, index in enumerate(batch_indices):
             reading = decode_line(
-                best_indices[row],
-                probabilities[row],
+                best_host[row],
+                on_host[1][row],
                 characters,
                 space_gap_ratio,
                 margins[row] if margins is not None else None,
                 space_margin_threshold,
             )
             # Word extents: time steps -> fractions of this crop's resized (unpadded) width.
-            crop = crops[index]
-            resized_width = min(width, max(1, math.ceil(height * crop.shape[1] / crop.shape[0])))
+            crop_width, crop_height = sizes[index]
+            resized_width = min(width, max(1, math.ceil(height * crop_width / crop_height)))
             words = tuple(word.scaled(FRAME_STRIDE / resized_width) for word in reading.words)
             readings[index] = LineReading(reading.text, reading.confidence, words)
     return readings

@@ -486,3 +486,20 @@ def test_a_turned_receipt_and_a_two_page_pdf_through_the_page(browser, server, t
         ["First", "page", "111"], ["Second", "page", "222"]
     ]
     page.close()
+
+
+def test_a_pdf_in_the_single_tab_is_read_page_by_page(browser, server, tmp_path):
+    from pdf_samples import pdf_of_images, text_page
+
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(pdf_of_images([text_page(["Dear reader 111"], size=(425, 300)), text_page(["Kind regards 222"], size=(425, 300))], resolution=50.0))
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(server.url)
+    page.locator("#pdf-input input[type=file]").set_input_files(str(pdf))
+    expect(page.locator("#pdf-input")).to_contain_text("letter", timeout=30_000)
+    page.locator("#run-button").click()
+    expect(page.locator("#summary")).to_contain_text("2 pages", timeout=RUN_TIMEOUT_MS)
+    expect(page.locator("#summary")).to_contain_text("Page 1 of 2")
+    expect(page.locator("#lines-table")).to_contain_text("Dear reader 111")
+    expect(page.locator("#history img")).to_have_count(2)
+    page.close()

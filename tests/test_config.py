@@ -27,6 +27,10 @@ def test_unknown_option_is_a_value_error_naming_it():
         {"det_max_pixels": 10**9},
         {"det_max_side": 100_000},
         {"det_max_upscale": 50.0},
+        {"det_text_height": 1.0},
+        {"det_probe_side": 8},
+        {"det_probe_reuse": 0.5},
+        {"det_probe_percentile": 101.0},
     ],
 )
 def test_invalid_values_are_rejected(options):

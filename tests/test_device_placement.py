@@ -76,3 +76,35 @@ def test_the_audit_catches_a_host_tensor():
         torch.zeros(2, device="meta") * 2
         torch.tensor([1, 2], dtype=torch.int64)
     assert audit.offenders and all(offender.endswith("-> cpu") for offender in audit.offenders)
+
+
+def test_the_device_pipeline_stays_on_the_device_of_the_image(monkeypatch):
+    """Detection resize and line sampling of the device pipeline (what runs on a GPU), on the
+    meta device: every operator output stays there. The host -> device copies all go through
+    crops.upload, replaced here by a shape-only upload to the meta device."""
+    import numpy as np
+
+    from ocr_model import crops
+    from ocr_model.crops import line_geometry, sample_lines
+    from ocr_model.detection import resize_on_device
+    from ocr_model.lines import DeviceLines
+
+    dtypes = {np.dtype(np.uint8): torch.uint8, np.dtype(np.float32): torch.float32, np.dtype(np.int64): torch.int64}
+    monkeypatch.setattr(crops, "upload", lambda array, device: torch.empty(array.shape, dtype=dtypes[array.dtype], device=device))
+    quads = [
+        np.array([[10, 10], [200, 10], [200, 40], [10, 40]], np.float32),
+        np.array([[10, 50], [40, 50], [40, 250], [10, 250]], np.float32),  # vertical
+        np.array([[10, 50], [290, 50], [290, 150], [10, 150]], np.float32),  # 100 px tall: supersampled
+    ]
+    meta = torch.device("meta")
+    with torch.inference_mode(), OffDeviceOutputs(meta) as audit:
+        image = crops.image_to_device(np.zeros((300, 500, 3), np.uint8), meta)
+        other = crops.image_to_device(np.zeros((200, 100, 3), np.uint8), meta)
+        detection = resize_on_device(image, 0.5)
+        lines = sample_lines(image, [line_geometry(q, 0.08) for q in quads], 48, 320)
+        mixed = (DeviceLines([(image, line_geometry(quads[0]))]) + DeviceLines([(other, line_geometry(quads[1]))])).batch(
+            [1, 0], 48, 256, meta
+        )
+    assert audit.offenders == []
+    assert tuple(detection.tensor.shape) == (1, 3, 160, 256) and tuple(lines.shape) == (3, 3, 48, 320)
+    assert tuple(mixed.shape) == (2, 3, 48, 256) and mixed.device == meta

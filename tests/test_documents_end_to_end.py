@@ -20,7 +20,10 @@ PAGES = [
 def document():
     from ocr_model import get_model
 
-    source = pdf_of_images([text_page(lines, size=(850, 600)) for lines in PAGES], resolution=100.0)
+    # Lines 70 px apart (36 px font): clearly one block. At the default 90 px pitch the gap between
+    # line boxes sits at layout.BLOCK_GAP (1.2 line heights) within a pixel, so the layout's blank
+    # line depended on 1-2 px of box height (the adaptive detection size changed it).
+    source = pdf_of_images([text_page(lines, size=(850, 600), pitch=70) for lines in PAGES], resolution=100.0)
     pages = render_pdf_pages(source, dpi=100)
     predictions = [get_model().predict(page.image) for page in pages]
     return pages, predictions

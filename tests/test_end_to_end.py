@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+import torch
+
 from ocr_model import Predictions, get_model
+from ocr_model.predictor import build_model
 from ocr_model.__main__ import main as cli_main
 
 LINES = ["Invoice 2024", "TOTAL RM 12.50", "Thank you"]
@@ -42,6 +45,28 @@ def test_reads_rendered_lines_in_order_with_boxes_around_them(model):
         top = 20 + row * int(34 * 2.1)
         assert polygon[:, 1].min() < top + 15 and polygon[:, 1].max() > top + 20
         assert polygon[:, 0].min() < 40 and polygon[:, 0].max() <= image.shape[1]
+
+
+@pytest.mark.parametrize("precision", [torch.float32, torch.bfloat16])
+def test_both_cpu_precisions_read_the_rendered_lines(precision):
+    model = build_model("cpu", precision=precision)
+    assert next(model.recognizer.parameters()).dtype == precision
+    prediction = model.predict(render(LINES))
+    assert prediction.texts == LINES
+    assert all(confidence > 0.8 for confidence in prediction.confidences)
+
+
+def test_the_device_pipeline_reads_like_the_host_one(model):
+    # line_crops="torch" is what runs on a GPU (grid_sample crops, F.interpolate detection input)
+    image = render(LINES)
+    assert model.predict(image, line_crops="torch").texts == model.predict(image).texts == LINES
+    flipped = render(LINES, rotate_180=True)
+    assert model.predict(flipped, line_crops="torch", orientation="all").texts == LINES
+
+
+def test_predict_batch_matches_predict_on_the_real_engine(model):
+    images = [render(LINES), render(LINES[:1], size=(360, 80)), np.full((40, 40, 3), 255, np.uint8)]
+    assert [p.texts for p in model.predict_batch(images)] == [model.predict(image).texts for image in images]
 
 
 def test_upside_down_lines_are_fixed_by_the_orientation_check(model):

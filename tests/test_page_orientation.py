@@ -75,14 +75,32 @@ def test_choose_rotation_finds_the_turn_that_makes_lines_upright(rotation):
         turned_lines.append(np.roll(points, -start, axis=0))
     reader = Reader()
     assert choose_rotation(turned, turned_lines, reader) == rotation
-    assert reader.calls == [2 * len(lines)]  # one batch: every sampled line both ways up
+    if rotation in (90, 270):
+        assert reader.calls == [2 * len(lines)]  # one batch: every sampled line both ways up
+    else:
+        # lines across: as cut first, then turned by 180° (skipped when as cut is already sure)
+        assert reader.calls[0] == len(lines) and reader.calls in ([len(lines)], [len(lines), len(lines)])
+
+
+def test_choose_rotation_skips_the_turned_reads_when_the_lines_read_surely_as_cut():
+    image, lines = page_with_lines_dark_on_the_left()
+    calls = []
+
+    def sure(crops):
+        calls.append(len(crops))
+        return [SimpleNamespace(confidence=0.97) for _ in crops]
+
+    # 0.97 + margin 0.05 >= 1: no turned read can win by the margin, so it is not made.
+    assert choose_rotation(image, lines, sure, margin=0.05) == 0 and calls == [len(lines)]
+    calls.clear()
+    assert choose_rotation(image, lines, sure, margin=0.02) == 0 and calls == [len(lines), len(lines)]
 
 
 def test_choose_rotation_keeps_upright_pages_on_a_close_call_and_empty_pages():
     image, lines = page_with_lines_dark_on_the_left()
 
-    def unsure(crops):
-        return [SimpleNamespace(confidence=0.8 if i < len(crops) // 2 else 0.83) for i in range(len(crops))]
+    def unsure(crops):  # 0.8 as cut, 0.83 turned by 180° (the dark start is then on the right)
+        return [SimpleNamespace(confidence=0.8 if crop[:, : crop.shape[1] // 2].mean() < crop[:, crop.shape[1] // 2 :].mean() else 0.83) for crop in crops]
 
     assert choose_rotation(image, lines, unsure, margin=0.05) == 0
     assert choose_rotation(image, lines, unsure, margin=0.0) == 180

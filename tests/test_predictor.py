@@ -5,7 +5,15 @@ import pytest
 import torch
 
 from ocr_model.config import OcrConfig
-from ocr_model.predictor import OcrModel, as_rgb_uint8, configure_cpu_threads, physical_core_count, select_device
+from ocr_model.predictor import (
+    OcrModel,
+    as_rgb_uint8,
+    configure_cpu_threads,
+    cpu_has_native_bfloat16,
+    physical_core_count,
+    select_device,
+    select_precision,
+)
 from ocr_model.types import Predictions
 
 CHARS = ["a", "b"]
@@ -203,3 +211,115 @@ def test_memory_trim_is_timed_when_on_and_skipped_when_off():
     model = make_model()
     assert "memory_trim" in model.predict(page_with_bars()).timings
     assert "memory_trim" not in model.predict(page_with_bars(), trim_memory_after_call=False).timings
+
+
+def page_of_bars(bar_height, size=(2000, 1000), count=6):
+    image = np.full((*size, 3), 255, dtype=np.uint8)
+    pitch = size[0] // (count + 1)
+    for row in range(count):
+        top = pitch // 2 + row * pitch
+        image[top : top + bar_height, 100:900] = 0
+    return image
+
+
+def test_large_text_is_detected_once_at_the_probe_size():
+    # 2000x1000 page, 120 px tall lines: the 960 px probe already shows them at ~58 px, far
+    # above det_text_height, so the probe's boxes are the result (no second, larger pass).
+    model = make_model(det_unclip_ratio=0.1)
+    prediction = model.predict(page_of_bars(120))
+    assert model.detector.calls == [(1, 3, 960, 480)]
+    assert len(prediction) == 6
+    assert abs(float(prediction.polygons[0][:, 1].min()) - 142) < 12  # back in original pixels
+
+
+def test_small_text_gets_a_second_pass_at_the_size_it_needs():
+    # 10 px lines are ~5 px in the probe: the second pass runs at 16/5 of the probe's scale,
+    # capped by the size policy (long side 1600).
+    model = make_model(det_unclip_ratio=0.1)
+    model.predict(page_of_bars(10))
+    assert model.detector.calls == [(1, 3, 960, 480), (1, 3, 1600, 800)]
+
+
+def test_medium_text_gets_a_second_pass_between_probe_and_policy():
+    model = make_model(det_unclip_ratio=0.1)
+    model.predict(page_of_bars(24))  # ~12 px in the probe: 960 -> ~1300 (16/12 of the probe)
+    (_, _, probe_h, _), (_, _, final_h, final_w) = model.detector.calls
+    assert probe_h == 960 and 960 * 1.2 < final_h < 1600 and final_w == final_h // 2
+
+
+def test_adaptive_detection_size_can_be_switched_off():
+    model = make_model(det_unclip_ratio=0.1, det_text_height=None)
+    model.predict(page_of_bars(120))
+    assert model.detector.calls == [(1, 3, 1600, 800)]
+
+
+def test_precision_environment_variable(monkeypatch):
+    monkeypatch.setenv("OCR_PRECISION", "float32")
+    assert select_precision("cpu") is torch.float32
+    monkeypatch.setenv("OCR_PRECISION", "bfloat16")
+    assert select_precision("cuda") is torch.bfloat16
+    monkeypatch.setenv("OCR_PRECISION", "int4")
+    with pytest.raises(ValueError, match="OCR_PRECISION"):
+        select_precision("cpu")
+    monkeypatch.delenv("OCR_PRECISION")
+    assert select_precision("cpu") is (torch.bfloat16 if cpu_has_native_bfloat16() else torch.float32)
+    assert select_precision("cuda") is torch.float32
+
+
+class CountingReader(ReadsA):
+    def __init__(self):
+        super().__init__()
+        self.shapes = []
+
+    def logits(self, x):
+        self.shapes.append(tuple(x.shape))
+        return super().logits(x)
+
+
+def counting_model(**config):
+    return OcrModel(DarkPixelsAreText(), CountingReader(), CHARS, BottomDarkIsUpsideDown(), OcrConfig(**config))
+
+
+def test_predict_batch_reads_the_lines_of_all_images_in_shared_batches():
+    images = [page_with_bars(), page_with_bars()[:, ::-1], np.full((50, 50, 3), 255, dtype=np.uint8)]
+    looped = counting_model(orientation="off", page_rotation="off")
+    expected = [looped.predict(image) for image in images]
+    batched = counting_model(orientation="off", page_rotation="off")
+    results = batched.predict_batch(images)
+    assert [r.texts for r in results] == [e.texts for e in expected] == [["a", "a"], ["a", "a"], []]
+    for result, reference in zip(results, expected):
+        for polygon, polygon_ref in zip(result.polygons, reference.polygons):
+            np.testing.assert_array_equal(polygon, polygon_ref)
+        assert result.timings["total"] > 0 and result.image_size == reference.image_size
+    # 4 lines: one recognition call instead of one per image that has lines
+    assert len(batched.recognizer.shapes) == 1 < len(looped.recognizer.shapes) == 2
+    assert batched.recognizer.shapes[0][0] == 4
+
+
+def test_bucketed_shapes_give_the_same_readings():
+    exact = counting_model(orientation="off", page_rotation="off")
+    bucketed = counting_model(orientation="off", page_rotation="off")
+    bucketed.width_buckets, bucketed.batch_buckets = (256, 512, 1024), (1, 4, 8)
+    image = page_with_bars()
+    assert bucketed.predict(image).texts == exact.predict(image).texts == ["a", "a"]
+    assert all(n in (1, 4, 8) and width in (256, 512, 1024) for n, _, _, width in bucketed.recognizer.shapes)
+    assert any(shape not in bucketed.recognizer.shapes for shape in exact.recognizer.shapes)
+
+
+def test_warm_up_runs_every_bucketed_shape_once():
+    model = counting_model()
+    assert model.warm_up() == 0  # the CPU uses exact shapes: nothing to warm up
+    model.width_buckets, model.batch_buckets = (192, 256), (1, 2)
+    calls = model.warm_up()
+    assert sorted(model.recognizer.shapes) == [(1, 3, 48, 192), (1, 3, 48, 256), (2, 3, 48, 192), (2, 3, 48, 256)]
+    assert calls == 4 + 2 + 2 * 5  # recognition, orientation per batch size, detection sizes both ways
+
+
+def test_torch_line_crops_read_like_the_opencv_ones():
+    model = counting_model()
+    image = page_of_bars(24)
+    torch_read = model.predict(image, line_crops="torch")
+    opencv_read = model.predict(image, line_crops="opencv")
+    assert torch_read.texts == opencv_read.texts and len(torch_read) == 6
+    for polygon, reference in zip(torch_read.polygons, opencv_read.polygons):
+        assert np.abs(polygon - reference).max() < 3  # detection input resized by torch vs OpenCV

@@ -53,6 +53,19 @@ def test_greedy_path_probabilities_equal_the_softmax_at_emitting_steps():
                 assert float(probabilities[row, step]) == pytest.approx(float(softmax[row, step, index]), rel=1e-5)
 
 
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_greedy_path_takes_low_precision_logits(dtype):
+    # bf16/fp16 networks (or autocast) hand over low-precision scores; the probabilities come
+    # back in float32 (this failed with an index-put dtype mismatch before).
+    torch.manual_seed(0)
+    logits = (torch.randn(2, 12, 9) * 3).to(dtype)
+    indices, probabilities = greedy_path(logits)
+    reference_indices, reference = greedy_path(logits.float())
+    assert probabilities.dtype == torch.float32
+    assert torch.equal(indices, reference_indices)
+    torch.testing.assert_close(probabilities, reference)
+
+
 def test_decode_collapses_repeats_drops_blanks_and_averages_confidence():
     indices = np.array([0, 1, 1, 0, 1, 2, 2, 0, 8, 3, 0])
     probabilities = np.array([0, 0.9, 0, 0, 0.7, 0.8, 0, 0, 0.6, 1.0, 0])

@@ -73,8 +73,10 @@ def assert_refused(message: dict[str, Any]) -> None:
 
 def run_args(image: Any) -> list[Any]:
     """The /run and /batch events' inputs: image(s), upside-down check, detection size, min confidence,
-    write text, page orientation, history (a State: its value is never taken from the request)."""
-    return [image, "auto", 1600, 0.0, False, "auto", None]
+    write text, page orientation, then States (their values are never taken from the request): /run's
+    PDF of the Single tab and history; /batch's history. A list of files means /batch."""
+    states = [None] if isinstance(image, list) else [None, None]
+    return [image, "auto", 1600, 0.0, False, "auto", *states]
 
 
 def files_under(folder: Path) -> list[Path]:

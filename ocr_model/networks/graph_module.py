@@ -393,7 +393,8 @@ def _fused_conv(node: OnnxNode, args: list) -> torch.Tensor:
     """A Conv with bias and an optional activation (see fusion.fold_conv_bias_and_batch_norm)."""
     activation = node.attributes.get("activation", "none")
     x = args[0]
-    onednn = USE_ONEDNN_FUSED_CONV and activation in _ONEDNN_ACTIVATIONS and x.dtype == torch.float32 and x.device.type == "cpu"
+    # oneDNN's fused kernels take float32 and bfloat16 (2x faster where the CPU has AVX512-BF16).
+    onednn = USE_ONEDNN_FUSED_CONV and activation in _ONEDNN_ACTIVATIONS and x.dtype in (torch.float32, torch.bfloat16) and x.device.type == "cpu"
     if node.attributes.get("pointwise") and not (onednn and x.shape[0] * x.shape[2] * x.shape[3] >= POINTWISE_ONEDNN_MIN_PIXELS):
         y = pointwise_conv(x, args[1], args[2] if len(args) > 2 else None)
         y = _INPLACE_ACTIVATIONS[activation](y)

@@ -28,6 +28,10 @@ RECOGNITION_CLASSES = 18710  # CTC blank + 18,708 characters + space
 MEMORY_FORMAT = torch.channels_last
 
 
+def _weights_dtype(module: nn.Module) -> torch.dtype:
+    return next(module.parameters()).dtype
+
+
 def _check_images(x: torch.Tensor, network: str) -> None:
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"{network} expects a torch.Tensor, got {type(x).__name__}")
@@ -57,7 +61,7 @@ class DetectionNetwork(nn.Module):
                 f"the detection network needs H and W to be positive multiples of {DETECTION_STRIDE}, "
                 f"got {height}x{width}"
             )
-        return self.body(x.contiguous(memory_format=MEMORY_FORMAT))
+        return self.body(x.to(dtype=_weights_dtype(self), memory_format=MEMORY_FORMAT))
 
 
 class RecognitionNetwork(nn.Module):
@@ -78,7 +82,7 @@ class RecognitionNetwork(nn.Module):
             raise ValueError(
                 f"the recognition network needs (N, 3, {RECOGNITION_HEIGHT}, W>0) inputs, got {tuple(x.shape)}"
             )
-        return self.body(x.contiguous(memory_format=MEMORY_FORMAT))
+        return self.body(x.to(dtype=_weights_dtype(self), memory_format=MEMORY_FORMAT))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.logits(x), dim=-1)
@@ -100,7 +104,7 @@ class OrientationNetwork(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_images(x, "the orientation network")
-        return self.body(x.contiguous(memory_format=MEMORY_FORMAT))
+        return self.body(x.to(dtype=_weights_dtype(self), memory_format=MEMORY_FORMAT))
 
 
 def _load_graph(path: str | Path | None, default: Path) -> OnnxGraph:
