@@ -8,6 +8,14 @@ import gradio as gr
 
 from demo.uploads import ONE_FILE, FileSlot, accepted_path, accepted_paths
 
+# What the API page shows as the file to send: a local file, which gradio_client uploads. (Gradio's
+# default is a URL on the web, which this server refuses: it never fetches URLs for its callers.)
+EXAMPLE_FILE = "page.jpg"
+
+
+def _local_file_payload(name: str) -> dict[str, Any]:
+    return {"path": name, "orig_name": name, "meta": {"_type": "gradio.FileData"}}
+
 
 class UploadedImage(gr.Image):
     """`gr.Image` (same front end) whose server side hands over the uploaded file's path, untouched.
@@ -23,6 +31,12 @@ class UploadedImage(gr.Image):
 
     def get_block_name(self) -> str:
         return "image"  # Gradio's front end, for this class and any subclass of it
+
+    def example_payload(self) -> Any:
+        return _local_file_payload(EXAMPLE_FILE)
+
+    def example_value(self) -> Any:
+        return EXAMPLE_FILE
 
     def preprocess(self, payload: Any) -> str | None:
         if payload is None:
@@ -54,7 +68,13 @@ class UploadedFiles(gr.File):
         return FileSlot("multiple", self.max_files)
 
     def get_block_name(self) -> str:
-        return "file"  # Gradio's front end, for this class and any subclass of it (ui.ImageFiles)
+        return "file"  # Gradio's front end, for this class and any subclass of it
+
+    def example_payload(self) -> Any:
+        return [_local_file_payload(EXAMPLE_FILE), _local_file_payload("page2.jpg")]
+
+    def example_value(self) -> Any:
+        return [EXAMPLE_FILE, "page2.jpg"]
 
     def preprocess(self, payload: Any) -> list[str] | None:
         if payload is None:

@@ -10,7 +10,6 @@ from typing import Any
 
 import gradio as gr
 from gradio import utils as gr_utils
-from gradio_client import handle_file
 
 from demo import handlers
 from ocr_model.memory import trim_heap
@@ -150,22 +149,6 @@ class OcrDemo(gr.Blocks):
         return await super().preprocess_data(block_fn, inputs, state, explicit_call)
 
 
-EXAMPLE_IMAGE_URL = "https://raw.githubusercontent.com/gradio-app/gradio/main/test/test_files/bus.png"
-
-
-class ImageFiles(UploadedFiles):
-    """The batch input (checked upload paths only, see demo/components.py) whose API-page example is an
-    image (Gradio's default is a sample PDF)."""
-
-    is_template = True  # Gradio: render with the parent's front end ("file")
-
-    def example_payload(self) -> Any:
-        return [handle_file(EXAMPLE_IMAGE_URL)] if self.file_count == "multiple" else handle_file(EXAMPLE_IMAGE_URL)
-
-    def example_value(self) -> Any:
-        return [EXAMPLE_IMAGE_URL] if self.file_count == "multiple" else EXAMPLE_IMAGE_URL
-
-
 class OcrResultJson(gr.JSON):
     """`gr.JSON` that tells API clients (and MCP agents) the shape of the /ocr result instead of
     "str | float | bool | list | dict"."""
@@ -280,7 +263,7 @@ def build_demo(
                         run_button = gr.Button("Run OCR", variant="primary", size="lg", elem_id="run-button")
                         add_examples(image_input)  # in this tab: an example only ever fills the visible input
                     with gr.Tab("Batch", id="batch"):
-                        batch_input = ImageFiles.create(
+                        batch_input = UploadedFiles.create(
                             max_files=config.max_batch_files,
                             file_types=["image", ".pdf"],
                             label=f"Images or PDFs (up to {config.max_batch_files} files)",

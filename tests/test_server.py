@@ -122,6 +122,11 @@ def test_api_page_lists_ocr_first_with_typed_and_named_returns(server):
             assert value["label"] and not value["label"].startswith("value_"), (name, value)
     batch_example = endpoints["/batch"]["parameters"][0]["example_input"]
     assert all(not item["path"].endswith(".pdf") for item in batch_example)
+    # The examples are local files (gradio_client uploads them): the server refuses URLs.
+    for name in ("/ocr", "/run", "/batch"):
+        example = endpoints[name]["parameters"][0]["example_input"]
+        for item in example if isinstance(example, list) else [example]:
+            assert not item["path"].startswith(("http:", "https:")), (name, item)
 
 
 def test_run_history_is_off_so_the_browser_keeps_no_copy_of_runs(server):

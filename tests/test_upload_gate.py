@@ -337,7 +337,9 @@ def test_the_model_endpoints_share_one_concurrency_slot(server: AppServer) -> No
 
 def test_the_upload_components_render_with_gradios_own_front_ends() -> None:
     from demo.components import UploadedFiles, UploadedImage
-    from demo.ui import ImageFiles
+
+    class ImageFiles(UploadedFiles):  # as a subclass in the app would be
+        pass
 
     assert UploadedImage().get_block_name() == "image"
     assert UploadedFiles.create(max_files=2).get_block_name() == "file"
