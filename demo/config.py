@@ -57,6 +57,9 @@ class AppConfig:
     max_file_size: str = "25mb"
     # Most files accepted in one batch run. Why: bounds the time one request can take.
     max_batch_files: int = 20
+    # Most images read in one batch run, counting every PDF page. Why: 20 PDFs of 20 pages would
+    # otherwise be 400 pages (~20 min on a CPU) in one request while every other user waits.
+    max_batch_pages: int = 40
     # Seconds a session's state (history) lives after its last update. Why: frees the
     # memory of tabs left open for hours (Gradio itself keeps a closed tab's state for 1 h).
     session_ttl_s: int = 3600
@@ -103,8 +106,8 @@ class AppConfig:
             raise ValueError("thumbnail_size must be in [16, max_display_size]")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be in [0, 65535], got {self.port}")
-        if self.concurrency_limit < 1 or self.queue_max_size < 1 or self.max_batch_files < 1:
-            raise ValueError("concurrency_limit, queue_max_size and max_batch_files must be >= 1")
+        if min(self.concurrency_limit, self.queue_max_size, self.max_batch_files, self.max_batch_pages) < 1:
+            raise ValueError("concurrency_limit, queue_max_size, max_batch_files and max_batch_pages must be >= 1")
         if self.session_ttl_s < 1 or self.max_sessions < 1:
             raise ValueError("session_ttl_s and max_sessions must be >= 1")
         if not 0.1 <= self.max_history_mb <= 1024:
@@ -130,6 +133,7 @@ ENV_VARS: dict[str, str] = {
     "queue_max_size": "OCR_QUEUE_MAX_SIZE",
     "max_file_size": "OCR_MAX_FILE_SIZE",
     "max_batch_files": "OCR_MAX_BATCH_FILES",
+    "max_batch_pages": "OCR_MAX_BATCH_PAGES",
     "session_ttl_s": "OCR_SESSION_TTL_S",
     "max_sessions": "OCR_MAX_SESSIONS",
     "max_history_mb": "OCR_MAX_HISTORY_MB",

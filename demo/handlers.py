@@ -156,9 +156,11 @@ def run_pages(
     config: AppConfig,
     name: str | None = None,
     on_page: Callable[[int, int], None] | None = None,
+    max_pages: int | None = None,
 ) -> Iterator[OcrResult]:
     """The results of one upload, one per image: the image itself, or each page of a PDF
-    (named "file.pdf · page N of M"). `on_page(number, count)` is called before each page is read.
+    (named "file.pdf · page N of M"), at most `max_pages` of them (default: `OCR_MAX_PDF_PAGES`).
+    `on_page(number, count)` is called before each page is read.
     Unreadable files raise InputError (PDF problems) or the decoder's ImageRejected."""
     label = name or file_label(source)
     if not is_pdf_upload(source):
@@ -166,7 +168,8 @@ def run_pages(
             on_page(1, 1)
         yield run_ocr(engine, decode, source, options, config, label)
         return
-    pages = decode_pages(source, decode)
+    limit = pdf_page_limit() if max_pages is None else min(max_pages, pdf_page_limit())
+    pages = decode_pages(source, decode, max_pages=limit)
     while True:
         started = time.perf_counter()
         try:
@@ -178,7 +181,7 @@ def run_pages(
         page = box[0].page
         assert page is not None
         if on_page is not None:
-            on_page(page.number, min(page.count, pdf_page_limit()))
+            on_page(page.number, min(page.count, limit))
         yield read_page(engine, box, options, config, f"{label} · page {page.number} of {page.count}", started)
 
 
@@ -511,8 +514,15 @@ def batch_request(
     last: OcrResult | None = None
     archive = ExportArchive()
     files_read = 0
+    pages_left = config.max_batch_pages  # bounds one request's work: 20 PDFs x 20 pages would be 400 pages
     for position, source in enumerate(sources):
         name = file_label(source)
+        if pages_left < 1:
+            message = f"skipped: this batch reached its limit of {config.max_batch_pages} pages; run the rest in another batch"
+            rows.append([name, 0, 0.0, message])
+            records.append({"file": name, "error": message})
+            all_records.append(records[-1])
+            continue
         if on_file_start is not None:
             on_file_start(position, len(sources), name)  # e.g. a progress bar; called in this thread
 
@@ -525,7 +535,7 @@ def batch_request(
 
         file_results: list[OcrResult] = []
         try:
-            for result in run_pages(engine, decode, source, options, config, on_page=page_started):
+            for result in run_pages(engine, decode, source, options, config, on_page=page_started, max_pages=pages_left):
                 file_results.append(result)
         except refused as error:
             if not file_results:
@@ -534,6 +544,7 @@ def batch_request(
                 all_records.append(records[-1])
                 continue
             rows.append([name, 0, 0.0, f"stopped after page {len(file_results)}: {error}"])
+        pages_left -= max(1, len(file_results))
         for result in file_results:
             new_history = push(new_history, result, config.max_results_in_memory, config.max_history_bytes)
             rows.append([result.name, len(result.predictions), round(result.elapsed_s, 2), "ok"])

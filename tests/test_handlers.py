@@ -178,3 +178,22 @@ def test_file_labels_cannot_break_out_of_their_markdown_code_span():
     assert handlers.file_label("/tmp/x/a`b ![x](https:example.com)`.png") == "ab ![x](https:example.com).png"
     assert handlers.file_label("/tmp/x/line\nbreak\x1b.png") == "linebreak.png"
     assert len(handlers.file_label("/tmp/x/" + "n" * 500 + ".png")) == 120
+
+
+def test_a_batch_reads_at_most_its_page_budget_counting_pdf_pages(fake_engine, tmp_path):
+    import pdf_samples
+
+    documents = []
+    for index in range(3):
+        path = tmp_path / f"doc{index}.pdf"
+        path.write_bytes(pdf_samples.blank_pdf([(300, 400)] * 3))
+        documents.append(path)
+    config = dataclasses.replace(CONFIG, max_batch_pages=5)
+    outcome = handlers.batch_request(fake_engine, decode_image, documents, {}, (), config)
+    assert len(fake_engine.calls) == 5  # 3 pages of doc0, 2 of doc1, none of doc2
+    assert [row[0] for row in outcome.summary_rows[:5]] == [
+        "doc0.pdf · page 1 of 3", "doc0.pdf · page 2 of 3", "doc0.pdf · page 3 of 3",
+        "doc1.pdf · page 1 of 3", "doc1.pdf · page 2 of 3",
+    ]
+    assert outcome.summary_rows[-1][0] == "doc2.pdf"
+    assert "reached its limit of 5 pages" in outcome.summary_rows[-1][3]
