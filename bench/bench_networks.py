@@ -7,11 +7,17 @@ shared machine hits both alike); the median of ``--repeats`` calls after one war
 with the ratio torch / onnxruntime (below 1 means torch is faster). ``--clock cpu`` times the
 process CPU time instead of the wall clock: on a busy shared machine with ``--threads 1`` it
 measures the work itself, without the time spent waiting for a core.
+
+Each row also gives the network's FLOPs for that input (multiply-adds x 2 of the convolutions,
+matrix products and attention, counted by torch.utils.flop_counter on a meta-device copy) and
+the GFLOP/s the torch run achieved. ``--precision bfloat16`` runs the torch networks in bf16
+(the engine's default on CPUs with AVX512-BF16); onnxruntime always runs float32.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import statistics
 import sys
@@ -54,6 +60,17 @@ def _session(path, threads: int):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
+def count_flops(network: torch.nn.Module, shape: tuple[int, ...]) -> int:
+    """FLOPs of one forward pass at `shape`, counted on a meta-device copy (no data, no time)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    meta = copy.deepcopy(network).to("meta")
+    counter = FlopCounterMode(display=False)
+    with torch.inference_mode(), counter:
+        meta(torch.zeros(shape, device="meta"))
+    return counter.get_total_flops()
+
+
 def _time_pair(torch_call, ort_call, repeats: int, clock) -> tuple[float, float]:
     torch_call()
     ort_call()
@@ -75,7 +92,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one or two shapes per network")
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     parser.add_argument("--only", choices=["det", "rec", "cls"], nargs="*", default=["det", "rec", "cls"])
+    parser.add_argument("--precision", choices=["float32", "bfloat16"], default="float32", help="dtype of the torch networks")
     args = parser.parse_args()
+    dtype = getattr(torch, args.precision)
     torch.set_num_threads(args.threads)
 
     start = time.perf_counter()
@@ -84,20 +103,22 @@ def main() -> None:
         "rec": (load_recognition_network(), model_files.recognition_model_path(), RECOGNITION_SHAPES),
         "cls": (load_orientation_network(), model_files.orientation_model_path(), ORIENTATION_SHAPES),
     }
-    print(f"torch {torch.__version__}, {args.threads} threads, {args.clock} clock, "
+    print(f"torch {torch.__version__} ({args.precision}), {args.threads} threads, {args.clock} clock, "
           f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}; loaded the three torch networks in {time.perf_counter() - start:.2f}s")
-    print(f"{'network':<8}{'input shape':<22}{'torch ms':>10}{'ort ms':>10}{'torch/ort':>11}")
+    print(f"{'network':<8}{'input shape':<22}{'GFLOP':>8}{'torch ms':>10}{'GFLOP/s':>9}{'ort ms':>10}{'torch/ort':>11}")
     rng = np.random.default_rng(0)
     for name in args.only:
         network, path, shapes = networks[name]
         session = _session(path, args.threads)
+        timed = network.to(dtype)
         for shape in QUICK_SHAPES[name] if args.quick else shapes:
             images = rng.uniform(-1, 1, shape).astype(np.float32)
-            tensor = torch.from_numpy(images)
+            tensor = torch.from_numpy(images).to(dtype)
+            flops = count_flops(network, shape)
 
             def run_torch():
                 with torch.inference_mode():
-                    return network(tensor)
+                    return timed(tensor)
 
             def run_ort():
                 return session.run(None, {"x": images})[0]
@@ -105,8 +126,8 @@ def main() -> None:
             clock = time.perf_counter if args.clock == "wall" else time.process_time
             torch_seconds, ort_seconds = _time_pair(run_torch, run_ort, args.repeats, clock)
             print(
-                f"{name:<8}{str(shape):<22}{torch_seconds * 1e3:>10.1f}{ort_seconds * 1e3:>10.1f}"
-                f"{torch_seconds / ort_seconds:>11.2f}",
+                f"{name:<8}{str(shape):<22}{flops / 1e9:>8.2f}{torch_seconds * 1e3:>10.1f}{flops / 1e9 / torch_seconds:>9.1f}"
+                f"{ort_seconds * 1e3:>10.1f}{torch_seconds / ort_seconds:>11.2f}",
                 flush=True,
             )
 
