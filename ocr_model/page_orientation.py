@@ -97,26 +97,30 @@ def choose_rotation(
     sample_lines: int = 8,
     margin: float = 0.05,
     padding: float = 0.0,
+    readings: Sequence[object] | None = None,
 ) -> int:
     """Clockwise degrees (0, 90, 180, 270) that make the page upright.
 
     `polygons` are the lines detected on `image` as passed in; `read` returns one reading
     (with a `.confidence`) per crop. `margin`: how much more confident the 180°-turned reads
     must be, on average, before a page whose lines run across is turned (lines running up
-    or down have no preferred side, so there the better side wins).
+    or down have no preferred side, so there the better side wins). `readings`: the lines
+    already read as cut (one per polygon, crops made with `padding`), reused for lines across
+    instead of reading them again.
     """
     across, upright = line_axes(polygons)
     if across == 0 and upright == 0:
         return 0
     vertical = upright > across
     candidates = []
-    for polygon in polygons:
+    for index, polygon in enumerate(polygons):
         geometry = line_geometry(polygon)
         if geometry is not None and geometry[1] == vertical:
-            candidates.append((geometry[0], polygon))
+            candidates.append((geometry[0], index))
     # The longest lines (by aspect ratio: many characters) carry the clearest signal.
     candidates.sort(key=lambda item: -item[0])
-    chosen = [polygon for _, polygon in candidates[:sample_lines]]
+    chosen_indices = [index for _, index in candidates[:sample_lines]]
+    chosen = [polygons[index] for index in chosen_indices]
     if not chosen:
         return 0
     crops = [crop_quad(image, polygon, padding) for polygon in chosen]
@@ -127,7 +131,8 @@ def choose_rotation(
     if not vertical:
         # Confidences are at most 1: once the lines as cut read at >= 1 - margin, the turned
         # reads cannot win by the margin, so they are skipped (same answer, half the work).
-        as_cut = float(np.mean([reading.confidence for reading in read(crops)]))
+        as_cut_readings = [readings[i] for i in chosen_indices] if readings is not None else read(crops)
+        as_cut = float(np.mean([reading.confidence for reading in as_cut_readings]))
         if as_cut + margin >= 1.0:
             return 0
         turned = float(np.mean([reading.confidence for reading in read([rotate_180(crop) for crop in crops])]))

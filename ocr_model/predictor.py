@@ -141,6 +141,9 @@ class OcrModel:
         shared: dict[str, float] = {}
         try:
             self._read_pages([page for page in pages if page.polygons], config, shared)
+            for page in pages:
+                if page.rotation_undecided and page.polygons:
+                    self._settle_rotation(page, config)
         finally:
             self._uploads.image = None  # drop this thread's device copy of the last image
         memory_trim = None
@@ -157,7 +160,7 @@ class OcrModel:
             share = len(page.polygons) / total_lines if total_lines else 0.0
             for stage, seconds in shared.items():
                 if share:
-                    timings[stage] = seconds * share
+                    timings[stage] = timings.get(stage, 0.0) + seconds * share
             if memory_trim is not None:
                 timings["memory_trim"] = memory_trim / len(pages)
             # This image's own stages plus its share of everything else in the call.
@@ -193,7 +196,7 @@ class OcrModel:
         return calls
 
     def _locate(self, image: np.ndarray, config: OcrConfig) -> "_Page":
-        """Detection (and the page rotation decision) for one image."""
+        """Detection for one image (turned first when the page rotation is given)."""
         started = time.perf_counter()
         height, width = image.shape[:2]
         page = _Page(
@@ -204,27 +207,38 @@ class OcrModel:
         )
         if max(height, width) >= MIN_IMAGE_SIDE:
             manual = config.manual_rotation()
-            polygons = None if manual else self._detect(image, config, page.timings)
-            if manual is None and polygons:
-                mark = time.perf_counter()
-                page.rotation = choose_rotation(
-                    image,
-                    polygons,
-                    lambda crops: self._recognize(crops, config),
-                    sample_lines=config.page_rotation_sample_lines,
-                    margin=config.page_rotation_margin,
-                    padding=config.crop_padding,
-                )
-                page.timings["page_rotation"] = time.perf_counter() - mark
-            elif manual:
+            page.rotation_undecided = manual is None
+            if manual:
                 page.rotation = manual
-            if page.rotation:
-                page.image = rotate_image(image, page.rotation)
-                page.polygons = self._detect(page.image, config, page.timings)
-            else:
-                page.polygons = polygons or []
+                page.image = rotate_image(image, manual)
+            page.polygons = self._detect(page.image, config, page.timings)
         page.seconds = time.perf_counter() - started
         return page
+
+    def _settle_rotation(self, page: "_Page", config: OcrConfig) -> None:
+        """Decide the page rotation from the lines read as cut; when the page must be turned,
+        detect and read it again upright."""
+        started = time.perf_counter()
+        rotation = choose_rotation(
+            page.image,
+            page.polygons,
+            lambda crops: self._recognize(crops, config),
+            sample_lines=config.page_rotation_sample_lines,
+            margin=config.page_rotation_margin,
+            padding=config.crop_padding,
+            readings=page.as_cut if config.orientation != "all" else None,
+        )
+        page.timings["page_rotation"] = time.perf_counter() - started
+        if rotation:
+            page.rotation = rotation
+            page.image = rotate_image(page.image, rotation)
+            page.polygons = self._detect(page.image, config, page.timings)
+            if page.polygons:
+                own: dict[str, float] = {}
+                self._read_pages([page], config, own)
+                for stage, seconds in own.items():
+                    page.timings[stage] = page.timings.get(stage, 0.0) + seconds
+        page.seconds += time.perf_counter() - started
 
     def _read_pages(self, pages: list["_Page"], config: OcrConfig, timings: dict[str, float]) -> None:
         """Crop, (orientation), recognize the lines of all `pages` together; fills each page's
@@ -246,6 +260,7 @@ class OcrModel:
 
         mark = time.perf_counter()
         readings = self._recognize(lines, config)
+        as_cut = readings
         timings["recognition"] = time.perf_counter() - mark
 
         if config.orientation == "auto" and self.orientation_classifier is not None:
@@ -258,6 +273,7 @@ class OcrModel:
         for page in pages:
             end = start + len(page.polygons)
             page.readings = readings[start:end]
+            page.as_cut = as_cut[start:end]
             page.flipped = [index - start for index in range(start, end) if index in flipped]
             start = end
 
@@ -408,6 +424,8 @@ class _Page:
     polygons: list[np.ndarray] = field(default_factory=list)
     readings: list[LineReading] = field(default_factory=list)
     flipped: list[int] = field(default_factory=list)
+    as_cut: list[LineReading] = field(default_factory=list)  # readings before any 180° re-read
+    rotation_undecided: bool = False  # page_rotation "auto": decided after the first read
     timings: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0  # time spent on this image alone (detection, page rotation)
     min_confidence: float = 0.0  # config.min_text_confidence

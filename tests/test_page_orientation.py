@@ -161,3 +161,16 @@ def test_manual_rotation_is_applied_as_asked(model):
     assert model.predict(turned, page_rotation=270).rotation == 270
     forced = model.predict(turned, page_rotation="off")
     assert forced.rotation == 0 and forced.texts != LINES
+
+
+def test_choose_rotation_reuses_the_readings_as_cut_for_lines_across():
+    image, lines = page_with_lines_dark_on_the_left()
+    reader = Reader()
+    # Given as-cut reads of 0.3 (the Reader itself would give 0.95), the turned reads (0.6) win:
+    # so the given readings were used, and only the 180° reads were made.
+    readings = [SimpleNamespace(confidence=0.3) for _ in lines]
+    assert choose_rotation(image, lines, reader, readings=readings) == 180
+    assert reader.calls == [len(lines)]
+    sure = [SimpleNamespace(confidence=0.99) for _ in lines]
+    reader.calls.clear()
+    assert choose_rotation(image, lines, reader, readings=sure) == 0 and reader.calls == []

@@ -323,3 +323,12 @@ def test_torch_line_crops_read_like_the_opencv_ones():
     assert torch_read.texts == opencv_read.texts and len(torch_read) == 6
     for polygon, reference in zip(torch_read.polygons, opencv_read.polygons):
         assert np.abs(polygon - reference).max() < 3  # detection input resized by torch vs OpenCV
+
+
+def test_auto_page_rotation_reuses_the_main_reads_of_an_upright_page():
+    model = counting_model(orientation="off")  # page_rotation "auto" (the default)
+    prediction = model.predict(page_with_bars())
+    assert prediction.texts == ["a", "a"] and prediction.rotation == 0
+    # one read of every line, then only the 180° reads of the sampled lines (not their as-cut reads again)
+    assert [shape[0] for shape in model.recognizer.shapes] == [2, 2]
+    assert "page_rotation" in prediction.timings
