@@ -351,6 +351,8 @@ class OcrModel:
             space_margin_threshold=config.space_margin_threshold,
             width_buckets=self.width_buckets,
             batch_buckets=self.batch_buckets,
+            # Buckets fix the shapes anyway: plain filling there.
+            call_overhead=0.0 if self.width_buckets else config.rec_call_overhead_columns,
         )
 
     def _fix_orientation(self, lines: LineSource, config: OcrConfig) -> tuple[LineSource, list[int]]:

@@ -32,13 +32,49 @@ class LineReading:
     words: tuple[WordSpan, ...] = ()
 
 
-def plan_batches(aspect_ratios: list[float], batch_size: int, max_batch_width: int, height: int) -> list[list[int]]:
+def plan_batches(
+    aspect_ratios: list[float],
+    batch_size: int,
+    max_batch_width: int,
+    height: int,
+    min_width: int = 0,
+    call_overhead: float = 0.0,
+) -> list[list[int]]:
     """Group line indices into batches of similar aspect ratio (sorted ascending).
 
-    A batch closes when it holds `batch_size` lines or when its padded width times its
-    line count would exceed `max_batch_width` (a memory bound for very long lines).
+    A batch holds at most `batch_size` lines, and its widest line's width times its line count
+    stays within `max_batch_width` (a memory bound for very long lines). With `call_overhead`
+    > 0 (the cost of one network call in input columns), the cut points minimise the padded
+    input columns plus the calls' cost (dynamic programming over the sorted lines); with 0,
+    batches are simply filled in order.
     """
     order = sorted(range(len(aspect_ratios)), key=lambda index: aspect_ratios[index])
+    if call_overhead <= 0:
+        return _fill_in_order(order, aspect_ratios, batch_size, max_batch_width, height)
+    widths = [aspect_ratios[index] * height for index in order]
+    best = [0.0] + [math.inf] * len(order)  # best[i]: cost of the first i sorted lines
+    cut = [0] * (len(order) + 1)
+    for end in range(1, len(order) + 1):
+        widest = widths[end - 1]
+        padded = math.ceil(max(widest, min_width) / FRAME_STRIDE) * FRAME_STRIDE
+        for start in range(end - 1, max(0, end - batch_size) - 1, -1):
+            count = end - start
+            if count > 1 and count * widest > max_batch_width:
+                break
+            cost = best[start] + count * padded + call_overhead
+            if cost < best[end]:
+                best[end], cut[end] = cost, start
+    batches: list[list[int]] = []
+    end = len(order)
+    while end > 0:
+        batches.append(order[cut[end] : end])
+        end = cut[end]
+    return batches[::-1]
+
+
+def _fill_in_order(
+    order: list[int], aspect_ratios: list[float], batch_size: int, max_batch_width: int, height: int
+) -> list[list[int]]:
     batches: list[list[int]] = []
     current: list[int] = []
     for index in order:
@@ -181,6 +217,7 @@ def recognize_lines(
     space_margin_threshold: float | None = None,
     width_buckets: Sequence[int] = (),
     batch_buckets: Sequence[int] = (),
+    call_overhead: float = 0.0,
 ) -> list[LineReading]:
     """Read every line (RGB uint8 crops or a `LineSource`); readings in the order of the lines.
 
@@ -198,7 +235,7 @@ def recognize_lines(
     sizes = lines.sizes()
     ratios = [width / crop_height for width, crop_height in sizes]
     readings: list[LineReading] = [LineReading("", 0.0)] * len(lines)
-    for batch_indices in plan_batches(ratios, batch_size, max_batch_width, height):
+    for batch_indices in plan_batches(ratios, batch_size, max_batch_width, height, min_width, call_overhead):
         width = batch_width([sizes[i] for i in batch_indices], height, min_width, width_buckets)
         batch = pad_rows(lines.batch(batch_indices, height, width, device), batch_buckets)
         logits = network.logits(batch) if hasattr(network, "logits") else torch.log(network(batch).clamp_min(1e-30))

@@ -27,6 +27,18 @@ def test_plan_batches_respects_the_width_budget():
     assert [len(batch) for batch in batches] == [2, 1]
 
 
+def test_plan_batches_with_a_call_cost_splits_where_padding_costs_more_than_a_call():
+    ratios = [20.0, 1.0, 1.5, 19.0, 2.0, 1.2]  # four short fields, two long lines
+    filled = plan_batches(ratios, batch_size=16, max_batch_width=10**9, height=48)
+    planned = plan_batches(ratios, batch_size=16, max_batch_width=10**9, height=48, min_width=192, call_overhead=300)
+    assert filled == [[1, 5, 2, 4, 3, 0]]  # one batch: the short fields padded to 960 columns
+    assert planned == [[1, 5, 2, 4], [3, 0]]  # 4 x 192 + 2 x 960 + 2 calls < 6 x 960 + 1 call
+    # a call costlier than the padding it saves: one batch again
+    assert plan_batches(ratios, 16, 10**9, 48, min_width=192, call_overhead=10**5) == [[1, 5, 2, 4, 3, 0]]
+    # the memory bound still holds
+    assert all(len(b) * max(ratios[i] for i in b) * 48 <= 2000 or len(b) == 1 for b in plan_batches(ratios, 16, 2000, 48, 192, 300))
+
+
 def test_prepare_line_batch_resizes_pads_and_uses_bgr():
     red_tall = np.zeros((96, 96, 3), dtype=np.uint8)
     red_tall[..., 0] = 255
