@@ -75,3 +75,27 @@ def zero_page_pdf() -> bytes:
 def broken_pdf() -> bytes:
     """Starts like a PDF, then nothing a reader can use."""
     return b"%PDF-1.7\n" + b"\x00garbage" * 50
+
+
+def huge_image_pdf(side: int = 30000) -> bytes:
+    """A one-page PDF (200 x 200 pt) showing a side x side gray Flate image: ~0.9 MB that
+    decodes to side^2 bytes (900 MB at 30000) if a reader decoded it at full size."""
+    import zlib
+
+    compressor = zlib.compressobj(9)
+    row = b"\x00" * side
+    data = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
+    content = b"q 200 0 0 200 0 0 cm /Im0 Do Q"
+    return _assemble(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] "
+            b"/Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>",
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+            b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+            b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n" % (side, side, len(data))
+            + data
+            + b"\nendstream",
+        ]
+    )

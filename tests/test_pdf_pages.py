@@ -118,3 +118,30 @@ def test_threads_can_render_at_the_same_time():
     for thread in threads:
         thread.join()
     assert not errors and len(shapes) == 8
+
+
+def test_a_page_with_a_900_megapixel_image_renders_in_bounded_memory(tmp_path):
+    """PDFium scales embedded images down while decoding: a 30000 x 30000 image (0.9 GB decoded)
+    on a small page must not cost its full size. Measured in a fresh process (peak RSS is per process)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from pdf_samples import huge_image_pdf
+
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(huge_image_pdf(30000))
+    assert path.stat().st_size < 2_000_000
+    script = (
+        "import resource, sys; from ocr_model.pdf_pages import render_pdf_pages; "
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+        "(page,) = render_pdf_pages(sys.argv[1]); "
+        "print(page.image.shape[0], page.image.shape[1], "
+        "(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)"
+    )
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "-c", script, str(path)], cwd=root, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    height, width, grown_mib = (int(value) for value in result.stdout.split())
+    assert (height, width) == (556, 556)
+    assert grown_mib < 300, f"rendering grew the process by {grown_mib} MiB"
