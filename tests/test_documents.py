@@ -139,3 +139,15 @@ def test_safe_stem_keeps_names_inside_their_folder():
     assert safe_stem("../../etc/passwd") == "passwd"
     assert safe_stem("C:\\\\Users\\\\x\\\\scan 1.pdf") == "scan_1"
     assert safe_stem("...") == "ocr" and len(safe_stem("a" * 500)) == 60
+
+
+def test_the_orientation_option_becomes_the_engines_page_rotation(fake_engine):
+    from demo.engine import PAGE_ROTATION_CHOICES, model_options
+
+    assert "page_rotation" not in model_options("auto", 1600, "auto")  # the engine's own default: auto
+    assert model_options("auto", 1600, "90")["page_rotation"] == 90
+    assert [value for _, value in PAGE_ROTATION_CHOICES] == ["auto", "0", "90", "180", "270"]
+    with pytest.raises(ValueError, match="page rotation"):
+        model_options("auto", 1600, "45")
+    handlers.single_request(fake_engine, decode_image, str(RECEIPT), model_options("off", 960, "270"), (), CONFIG)
+    assert fake_engine.calls[-1]["options"]["page_rotation"] == 270
