@@ -48,12 +48,24 @@ def test_reads_rendered_lines_in_order_with_boxes_around_them(model):
 
 
 @pytest.mark.parametrize("precision", [torch.float32, torch.bfloat16])
-def test_both_cpu_precisions_read_the_rendered_lines(precision):
-    model = build_model("cpu", precision=precision)
+def test_both_cpu_precisions_read_the_rendered_lines(precision, float32_model):
+    model = float32_model if precision is torch.float32 else build_model("cpu", precision=precision)
     assert next(model.recognizer.parameters()).dtype == precision
     prediction = model.predict(render(LINES))
     assert prediction.texts == LINES
     assert all(confidence > 0.8 for confidence in prediction.confidences)
+
+
+@pytest.fixture(scope="module")
+def float32_model():
+    return build_model("cpu", precision=torch.float32)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_a_float32_engine_reads_under_autocast(float32_model, dtype):
+    # failed in recognition.greedy_path (index-put dtype mismatch) before the float32 probabilities
+    with torch.autocast("cpu", dtype=dtype):
+        assert float32_model.predict(render(LINES)).texts == LINES
 
 
 def test_the_device_pipeline_reads_like_the_host_one(model):
