@@ -22,32 +22,19 @@ from typing import Any
 import numpy as np
 
 from ocr_model.exporters import PdfPage, to_hocr, to_json, to_layout_text, to_searchable_pdf, to_text
-from ocr_model.pdf_pages import DEFAULT_MAX_PIXELS, PdfError, default_max_pages, is_pdf, iter_pdf_pages, truncation_note
+from ocr_model.pdf_pages import (
+    DEFAULT_MAX_PIXELS,
+    PageInfo,
+    PdfError,
+    default_max_pages,
+    is_pdf,
+    iter_pdf_pages,
+    truncation_note,
+)
 
 PDF_DPI = 200.0  # render resolution of PDF pages (scaled down for pages above the pixel cap)
 IMAGE_DPI = 200.0  # page size given to an image in its searchable PDF (pixels at this dpi)
 SNIFF_BYTES = 1024
-
-
-@dataclass(frozen=True)
-class PageInfo:
-    """Where a result came from in a PDF: page `number` of `count`, the page size in PDF
-    points and the render scale (pixels per point)."""
-
-    number: int
-    count: int
-    size_pt: tuple[float, float]
-    scale: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "count": self.count,
-            "width_pt": round(self.size_pt[0], 3),
-            "height_pt": round(self.size_pt[1], 3),
-            "scale": round(self.scale, 6),
-            "dpi": round(self.scale * 72.0, 3),
-        }
 
 
 @dataclass(frozen=True)
@@ -94,7 +81,7 @@ def decode_pages(
         cut = truncation_note(page.page_count, limit)
         if cut:
             notes.append(cut)
-        yield DecodedPage(page.image, "; ".join(notes) + ".", PageInfo(page.number, page.page_count, page.size_pt, page.scale))
+        yield DecodedPage(page.image, "; ".join(notes) + ".", page.info)
 
 
 def safe_stem(name: str, limit: int = 60) -> str:

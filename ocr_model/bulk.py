@@ -34,7 +34,7 @@ from PIL import Image
 
 from . import exporters
 from .image_file import IMAGE_EXTENSIONS, read_image
-from .pdf_pages import is_pdf, iter_pdf_pages, truncation_note
+from .pdf_pages import PageInfo, is_pdf, iter_pdf_pages, truncation_note
 from .types import Predictions
 
 # What a folder or glob picks up: images and PDFs (every PDF page is read, up to OCR_MAX_PDF_PAGES).
@@ -158,33 +158,12 @@ def check_unique_outputs(inputs: Sequence[InputFile]) -> None:
 
 
 @dataclass(frozen=True)
-class PdfPageInfo:
-    """Where a page came from in a PDF: page `number` of `count`, its size in PDF points, the render scale."""
-
-    number: int
-    count: int
-    size_pt: tuple[float, float]  # (width, height) of the displayed page, 1/72 inch
-    scale: float  # pixels of the rendered page per PDF point
-
-    def to_dict(self) -> dict[str, Any]:
-        """The same fields as the app's JSON gives a PDF page."""
-        return {
-            "number": self.number,
-            "count": self.count,
-            "width_pt": round(self.size_pt[0], 3),
-            "height_pt": round(self.size_pt[1], 3),
-            "scale": round(self.scale, 6),
-            "dpi": round(self.scale * 72.0, 3),
-        }
-
-
-@dataclass(frozen=True)
 class Page:
     """One image of an input (the image file itself, or one rendered PDF page) and what the engine found."""
 
     predictions: Predictions
     image: np.ndarray | bytes | None = None  # RGB pixels or JPEG bytes, kept only when an output needs them
-    pdf_page: PdfPageInfo | None = None
+    pdf_page: PageInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -204,7 +183,7 @@ def result_record(file: str, predictions: Predictions) -> dict[str, Any]:
 
 def document_record(file: str, pages: Sequence[Page]) -> dict[str, Any]:
     """The JSON of one input: an image's `result_record`, or for a PDF (as the app writes it)
-    {"file", "page_count", "pages_read", "note", "pages": [result_record + "page": PdfPageInfo]}."""
+    {"file", "page_count", "pages_read", "note", "pages": [result_record + "page": PageInfo]}."""
     if len(pages) == 1 and pages[0].pdf_page is None:
         return result_record(file, pages[0].predictions)
     count = pages[0].pdf_page.count if pages and pages[0].pdf_page is not None else len(pages)
@@ -332,7 +311,7 @@ def predict_pdf(model: Any, source: Path | bytes, options: dict[str, Any], keep_
     pages = []
     for page in iter_pdf_pages(source):
         predictions = model.predict(page.image, **options)
-        info = PdfPageInfo(page.number, page.page_count, page.size_pt, page.scale)
+        info = page.info
         pages.append(Page(predictions, _jpeg(page.image) if keep_images else None, info))
     return pages
 

@@ -23,7 +23,7 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -40,6 +40,28 @@ Source = Union[str, "os.PathLike[str]", bytes]
 
 class PdfError(ValueError):
     """A PDF that cannot be read; the message can be shown to the user."""
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """Where an image came from in a PDF: page `number` of `count`, the displayed page's size in PDF
+    points (1/72 inch) and the render scale (pixels per point). The app's JSON and the command line's
+    give it as `to_dict()`."""
+
+    number: int
+    count: int
+    size_pt: tuple[float, float]
+    scale: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "count": self.count,
+            "width_pt": round(self.size_pt[0], 3),
+            "height_pt": round(self.size_pt[1], 3),
+            "scale": round(self.scale, 6),
+            "dpi": round(self.scale * 72.0, 3),
+        }
 
 
 @dataclass(frozen=True)
@@ -62,6 +84,10 @@ class Page:
     @property
     def dpi(self) -> float:
         return self.scale * 72.0
+
+    @property
+    def info(self) -> PageInfo:
+        return PageInfo(self.number, self.page_count, self.size_pt, self.scale)
 
 
 def default_max_pages() -> int:
