@@ -99,6 +99,9 @@ class ExportPage:
     preview_jpeg: bytes
     predictions: Any
     page: PageInfo | None = None
+    # the uploaded PDF (its checked path) while it is still there: its page is drawn in the
+    # searchable PDF instead of the preview (see ocr_model.exporters.pdf)
+    source: str | None = None
 
 
 def export_files(pages: Sequence[ExportPage], name: str, records: Any = None) -> dict[str, bytes]:
@@ -107,7 +110,8 @@ def export_files(pages: Sequence[ExportPage], name: str, records: Any = None) ->
     `<stem>.txt` (lines), `<stem>_layout.txt` (rows as on the page), `<stem>.json` (`records`
     when given, else the predictions), `<stem>.hocr` (XHTML hOCR) and `<stem>_searchable.pdf`
     (each page's preview with an invisible text layer, at the PDF page's size in points or
-    the image's pixels at 200 dpi).
+    the image's pixels at 200 dpi; for a PDF whose `source` is given, its own pages instead
+    of the previews where they map 1:1).
     """
     if not pages:
         raise ValueError("nothing to export")
@@ -119,7 +123,15 @@ def export_files(pages: Sequence[ExportPage], name: str, records: Any = None) ->
         else _json_dumps(records)
     )
     pdf = to_searchable_pdf(
-        [PdfPage(page.preview_jpeg, page.predictions, page.page.size_pt if page.page else None) for page in pages],
+        [
+            PdfPage(
+                page.preview_jpeg,
+                page.predictions,
+                page.page.size_pt if page.page else None,
+                source=(page.source, page.page.number - 1) if page.page and page.source else None,
+            )
+            for page in pages
+        ],
         dpi=IMAGE_DPI,
     )
     return {

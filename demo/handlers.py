@@ -197,9 +197,11 @@ class PageResult(OcrResult):
     page: PageInfo | None = None
 
 
-def export_pages(results: Sequence[OcrResult]) -> list[ExportPage]:
-    """What the exporters need from stored results (display-size previews, predictions, page info)."""
-    return [ExportPage(result.preview_jpeg, result.predictions, getattr(result, "page", None)) for result in results]
+def export_pages(results: Sequence[OcrResult], source: str | os.PathLike[str] | None = None) -> list[ExportPage]:
+    """What the exporters need from stored results (display-size previews, predictions, page info);
+    `source`: the uploaded file, while it exists, for PDFs (their pages go into the searchable PDF)."""
+    pdf = os.fspath(source) if source is not None and is_pdf_upload(source) else None
+    return [ExportPage(result.preview_jpeg, result.predictions, getattr(result, "page", None), pdf) for result in results]
 
 
 def make_result(
@@ -479,9 +481,15 @@ def document_record(results: Sequence[OcrResult], name: str, min_confidence: flo
     }
 
 
-def document_exports(results: Sequence[OcrResult], name: str, min_confidence: float = 0.0) -> dict[str, bytes]:
-    """Download files of one upload: text, layout text, JSON, hOCR, searchable PDF ({name: bytes})."""
-    return export_files(export_pages(results), name, records=document_record(results, name, min_confidence))
+def document_exports(
+    results: Sequence[OcrResult],
+    name: str,
+    min_confidence: float = 0.0,
+    source: str | os.PathLike[str] | None = None,
+) -> dict[str, bytes]:
+    """Download files of one upload: text, layout text, JSON, hOCR, searchable PDF ({name: bytes}).
+    `source`: the uploaded file (a PDF's own pages then go into the searchable PDF)."""
+    return export_files(export_pages(results, source), name, records=document_record(results, name, min_confidence))
 
 
 def batch_request(
@@ -551,7 +559,7 @@ def batch_request(
             all_records.append(result_record(result, 0.0))
             records.append(filter_record(all_records[-1], min_confidence))
             last = result
-        archive.add(name, document_exports(file_results, name))
+        archive.add(name, document_exports(file_results, name, source=source))
         files_read += 1
         del file_results
     view = None if last is None else render_view(last, min_confidence, show_text, None, config.display_jpeg_quality)

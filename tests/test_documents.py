@@ -98,6 +98,17 @@ def test_exports_of_a_pdf_hold_every_page(fake_engine, three_page_pdf):
     assert searchable[2].get_textpage().get_text_range().split() == ["HELLO", "WORLD"]
 
 
+def test_exports_of_a_pdf_draw_its_own_pages_while_the_upload_is_there(fake_engine, three_page_pdf):
+    outcome = handlers.single_request(fake_engine, decode_image, str(three_page_pdf), {}, (), CONFIG)
+    with_source = handlers.document_exports(outcome.results, outcome.name, source=str(three_page_pdf))
+    searchable = pdfium.PdfDocument(with_source["doc_searchable.pdf"])
+    assert len(searchable) == 3
+    assert [obj.type for obj in searchable[1].get_objects(max_depth=0)][0] == pdfium.raw.FPDF_PAGEOBJ_FORM
+    assert searchable[1].get_textpage().get_text_range().split() == ["HELLO", "WORLD"]
+    without = pdfium.PdfDocument(handlers.document_exports(outcome.results, outcome.name)["doc_searchable.pdf"])
+    assert [obj.type for obj in without[1].get_objects(max_depth=0)][0] == pdfium.raw.FPDF_PAGEOBJ_IMAGE
+
+
 def test_exports_of_an_image_use_its_pixels_at_200_dpi(fake_engine):
     outcome = handlers.single_request(fake_engine, decode_image, str(RECEIPT), {}, (), CONFIG)
     files = handlers.document_exports(outcome.results, outcome.name)

@@ -6,6 +6,9 @@ library is needed. Text uses the standard Helvetica font (not embedded): charact
 its Windows-1252 set are written as their closest Latin letter or "?" (the hOCR, JSON and
 text exports keep them as read).
 
+For a page rendered from a PDF, the source page itself can be drawn instead of the image
+(`PdfPage.source`): vector content at full quality, plus the text layer.
+
 Each word is stretched onto its polygon (baseline direction, length and height), so
 selecting or searching text in a viewer highlights the words where they are on the image.
 """
@@ -35,12 +38,16 @@ class PdfPage:
     `image`: the page as an RGB uint8 array or as JPEG bytes; any resolution (e.g. a
     display-size preview): it is stretched over the page. `predictions`: the OCR result
     whose polygons are in `predictions.image_size` pixels. `size_pt`: page (width, height)
-    in PDF points; default: `image_size` at `dpi`.
+    in PDF points; default: `image_size` at `dpi`. `source`: (PDF path or bytes, 0-based page
+    index) of the PDF page the image was rendered from: that page itself (vector, full
+    quality) is drawn instead of the image when it maps 1:1 onto the page (no /Rotate, crop
+    box = media box at the origin, same size); otherwise the image is used.
     """
 
-    image: np.ndarray | bytes
+    image: np.ndarray | bytes | None
     predictions: Predictions
     size_pt: tuple[float, float] | None = None
+    source: tuple[str | bytes, int] | None = None
 
 
 def pdf_text(text: str) -> str:
@@ -92,18 +99,61 @@ def to_searchable_pdf(pages: PdfPage | Sequence[PdfPage], dpi: float = DEFAULT_D
         raise ValueError("to_searchable_pdf needs at least one page")
     with PDFIUM_LOCK:  # PDFium is not thread-safe
         document = pdfium.PdfDocument.new()
+        sources: dict[int, object] = {}  # open source documents, by id of the path/bytes given
         try:
             font = raw.FPDFText_LoadStandardFont(document.raw, b"Helvetica")
             for page_spec in pages:
-                _add_page(document, font, page_spec, dpi, upright, pdfium, raw)
+                _add_page(document, font, page_spec, dpi, upright, pdfium, raw, sources)
             buffer = io.BytesIO()
             document.save(buffer)
             return buffer.getvalue()
         finally:
             document.close()
+            for source in sources.values():
+                if source is not None:
+                    source.close()
 
 
-def _add_page(document, font, spec: PdfPage, dpi: float, upright: bool, pdfium, raw) -> None:
+def _draw_source_page(document, page, spec: PdfPage, size_pt: tuple[float, float], pdfium, sources: dict) -> bool:
+    """Draw the source PDF page itself (as a form XObject) when it maps 1:1 onto `page`."""
+    if spec.source is None:
+        return False
+    data, index = spec.source
+    key = id(data)
+    if key not in sources:
+        try:
+            sources[key] = pdfium.PdfDocument(data if isinstance(data, (bytes, bytearray)) else str(data))
+        except (pdfium.PdfiumError, OSError, TypeError):
+            sources[key] = None
+    source = sources[key]
+    if source is None or not 0 <= index < len(source):
+        return False
+    try:
+        source_page = source[index]
+        try:
+            media = tuple(source_page.get_mediabox())
+            crop = tuple(source_page.get_cropbox())
+            simple = (
+                source_page.get_rotation() == 0
+                and all(abs(a - b) < 0.01 for a, b in zip(media, crop))
+                and abs(media[0]) < 0.01
+                and abs(media[1]) < 0.01
+                and abs(media[2] - size_pt[0]) < 0.5
+                and abs(media[3] - size_pt[1]) < 0.5
+            )
+        finally:
+            source_page.close()
+        if not simple:
+            return False
+        xobject = source.page_as_xobject(index, document)
+        page.insert_obj(xobject.as_pageobject())
+        xobject.close()
+        return True
+    except pdfium.PdfiumError:
+        return False
+
+
+def _add_page(document, font, spec: PdfPage, dpi: float, upright: bool, pdfium, raw, sources: dict) -> None:
     predictions = spec.predictions
     height_px, width_px = (max(1, int(value)) for value in predictions.image_size)
     if spec.size_pt is not None:
@@ -112,10 +162,13 @@ def _add_page(document, font, spec: PdfPage, dpi: float, upright: bool, pdfium, 
         width_pt, height_pt = width_px * 72.0 / dpi, height_px * 72.0 / dpi
     page = document.new_page(width_pt, height_pt)
     try:
-        image = pdfium.PdfImage.new(document)
-        image.load_jpeg(io.BytesIO(_jpeg_bytes(spec.image)), pages=[page], inline=False)
-        image.set_matrix(pdfium.PdfMatrix().scale(width_pt, height_pt))
-        page.insert_obj(image)
+        if not _draw_source_page(document, page, spec, (width_pt, height_pt), pdfium, sources):
+            if spec.image is None:
+                raise ValueError("PdfPage needs an image when its source page cannot be drawn")
+            image = pdfium.PdfImage.new(document)
+            image.load_jpeg(io.BytesIO(_jpeg_bytes(spec.image)), pages=[page], inline=False)
+            image.set_matrix(pdfium.PdfMatrix().scale(width_pt, height_pt))
+            page.insert_obj(image)
         scale_x, scale_y = width_pt / width_px, height_pt / height_px
 
         def to_pt(points: np.ndarray) -> np.ndarray:
