@@ -146,7 +146,8 @@ class UploadGuard:
             return True
         now = time.monotonic()
         if now - self._measured_at >= _SECONDS_BETWEEN_MEASURES:
-            self._folder_bytes = await anyio.to_thread.run_sync(folder_bytes, self.upload_dir)
+            # In the event loop: a directory walk of the temp folder takes milliseconds, at most once a second.
+            self._folder_bytes = folder_bytes(self.upload_dir)
             self._measured_at = now
         if self._folder_bytes + length > self.max_folder_bytes:
             return False

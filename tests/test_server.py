@@ -82,7 +82,10 @@ def test_fifteen_requests_keep_history_at_the_cap_and_threads_flat(server, tmp_p
         threads.append(process.num_threads())
         assert "CORNER CAFE" in outputs[2]
     assert gallery_sizes == list(range(1, 11)) + [10] * 5
-    assert max(threads[3:]) <= threads[2], f"threads grew across requests: {threads}"
+    # A leak grows by a thread (or more) per request; the server's worker pools may add one or two on a
+    # busy machine and keep them. Fifteen requests must not add more than that.
+    assert max(threads[3:]) <= threads[2] + 2, f"threads grew across requests: {threads}"
+    assert threads[-1] <= threads[7] + 1, f"threads still growing at the end: {threads}"
 
 
 def test_batch_reads_good_files_reports_bad_ones_and_json_keeps_original_pixels(server, tmp_path):
