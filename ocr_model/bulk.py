@@ -637,15 +637,16 @@ def run(
 
 
 def default_workers(device: str, cores: int) -> tuple[int, int]:
-    """(processes, torch threads each) for a device: one process on a GPU; on CPU one process per 4 cores.
+    """(processes, torch threads each) for a device: one process on a GPU; on CPU one single-threaded
+    process per core up to 2 cores, then one process per 2 cores.
 
-    Why: on this project's 2-core machine one process with 2 threads beat 2 processes with 1 thread each
-    (sroie-dev, 19 receipts, under load, commit 7294cfd: 65.4 s vs 77.1 s, the latter loading the model twice). On bigger
-    machines one process per 4 cores (not measured here) keeps the single-threaded Python post-processing
-    of several images running beside the networks' multi-threaded convolutions.
+    Why: on this project's 2-core machine, quiet, 2 processes x 1 thread read sroie-dev's 19 receipts at
+    1.68-1.80 images/s against 1.35-1.51 for 1 x 2 (two runs each, interleaved, model loading included):
+    the Python post-processing of one image runs beside the other's convolutions. (Under heavy load,
+    load average 8, 1 x 2 had been faster.) One process per 2 cores on bigger machines is not measured.
     """
     if device != "cpu":
         return 1, max(1, cores)
-    processes = max(1, cores // 4)
+    processes = max(1, cores) if cores <= 2 else cores // 2
     return processes, max(1, cores // processes)
 
