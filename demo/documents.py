@@ -1,6 +1,6 @@
 """Documents next to the image decoder: PDF sniffing and page rendering, and the export files.
 
-An upload is routed here before `demo/decode.py` sees it: a PDF (sniffed from its bytes, never
+An upload is routed here before `ocr_model/image_decode.py` sees it: a PDF (sniffed from its bytes, never
 from its name) becomes its pages, rendered by `ocr_model.pdf_pages` under the same pixel cap
 as an image upload, at most `OCR_MAX_PDF_PAGES` pages; anything else goes to the image decoder
 unchanged. The path handed in is the one the upload gate (demo/components.py) accepted.

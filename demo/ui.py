@@ -93,15 +93,15 @@ def add_examples(image_input: gr.Image) -> None:
 
 
 def default_decoder() -> Callable[[Any], Any]:
-    from demo.decode import decode_image
+    from ocr_model.image_decode import decode_image
 
     return decode_image
 
 
 def _rejection_types() -> tuple[type[BaseException], ...]:
     try:
-        from demo.decode import ImageRejected
-    except ImportError:  # decoder injected by a test before demo/decode.py exists
+        from ocr_model.image_decode import ImageRejected
+    except ImportError:  # decoder injected by a test before ocr_model/image_decode.py exists
         return (handlers.InputError,)
     return (handlers.InputError, ImageRejected)
 

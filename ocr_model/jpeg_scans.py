@@ -3,8 +3,8 @@
 libjpeg decodes every scan of a progressive JPEG over the whole image, so decoding costs about
 (scans x pixels): a 6300x6300 white page whose ~60-byte scan is repeated 16,000 times (1 MB) takes about
 a minute. Encoders write 6 to 20 scans (libjpeg's default progressive script has 10 for colour, 6 for grey;
-mozjpeg's optimised ones fewer than 20). Both image decoders of the project (the app's, demo/decode.py, and
-the command line's, ocr_model/image_file.py) refuse files above `MAX_JPEG_SCANS` before decoding.
+mozjpeg's optimised ones fewer than 20). The project's decoder (ocr_model/image_decode.py, for the app's uploads
+and the command line's files) refuses files above `MAX_JPEG_SCANS` before decoding.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ import numpy as np
 
 PDFIUM_LOCK = threading.RLock()
 DEFAULT_DPI = 200.0
-DEFAULT_MAX_PIXELS = 40_000_000  # same cap as an uploaded image (demo/decode.py)
+DEFAULT_MAX_PIXELS = 40_000_000  # same cap as an uploaded image (ocr_model/image_decode.py)
 DEFAULT_MAX_PAGES = 20
 MAX_PAGES_ENV = "OCR_MAX_PDF_PAGES"
 MAX_SIDE = 16_384  # px, either side of a rendered page

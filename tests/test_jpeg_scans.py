@@ -47,9 +47,9 @@ def test_the_command_lines_decoder_refuses_scan_bombs_too(tmp_path) -> None:
     path = tmp_path / "scans.jpg"
     path.write_bytes(jpeg_scan_bomb(repeats=16000))
     started = time.perf_counter()
-    with pytest.raises(UnreadableImage, match="progressive JPEG"):
+    with pytest.raises(UnreadableImage, match="progressive scans"):
         read_image(path)
-    with pytest.raises(UnreadableImage, match="progressive JPEG"):
+    with pytest.raises(UnreadableImage, match="progressive scans"):
         read_image(path.read_bytes())
     assert time.perf_counter() - started < 1.0
     assert read_image(_progressive()).shape == (200, 320, 3)  # an ordinary progressive JPEG still reads

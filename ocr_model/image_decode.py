@@ -1,4 +1,4 @@
-"""The app's own image decoder for untrusted uploads (Pillow only).
+"""The image decoder for untrusted files (Pillow only): the app's uploads and the command line's inputs.
 
 Everything a user uploads goes through :func:`decode_image`, never through OpenCV (which happily decodes
 decompression bombs that Pillow refuses). The steps, in order:
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
 
-from ocr_model.jpeg_scans import MAX_JPEG_SCANS, jpeg_scan_count
+from .jpeg_scans import MAX_JPEG_SCANS, jpeg_scan_count
 
 try:  # HEIC/HEIF (iPhone photos) when the optional pillow-heif plugin is installed.
     import pillow_heif

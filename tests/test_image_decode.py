@@ -1,4 +1,4 @@
-"""Tests for demo/decode.py: the app's own Pillow decoder for untrusted uploads.
+"""Tests for ocr_model/image_decode.py: the Pillow decoder for untrusted files (app uploads, bulk inputs).
 
 All inputs are generated here, in memory or in pytest's tmp dirs.
 """
@@ -20,9 +20,9 @@ import psutil
 import pytest
 from PIL import Image, ImageFile, ImageOps, features
 
-from demo import decode as decode_module
+from ocr_model import image_decode as decode_module
 from conftest import jpeg_scan_bomb
-from demo.decode import (
+from ocr_model.image_decode import (
     DEFAULT_MAX_PIXELS,
     DecodedImage,
     ImageRejected,
@@ -495,7 +495,7 @@ def test_decode_applies_max_pixels_argument() -> None:
 _MEASURE_DECODE_IN_CHILD = """
 import json, resource, sys, time
 from PIL import Image
-from demo.decode import ImageRejected, decode_image
+from ocr_model.image_decode import ImageRejected, decode_image
 if sys.argv[2] == "pillow-limit-off":
     Image.MAX_IMAGE_PIXELS = None  # prove the app's own cap is enough on its own
 peak_before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
