@@ -257,7 +257,7 @@ def build_demo(
                             max_files=1,
                             file_types=[".pdf"],
                             label=f"…or a PDF document (every page is read, at most {handlers.pdf_page_limit()})",
-                            height=120,
+                            height=170,  # 120 clipped the drop zone's icon under the label
                             elem_id="pdf-input",
                         )
                         run_button = gr.Button("Run OCR", variant="primary", size="lg", elem_id="run-button")
