@@ -7,6 +7,7 @@ takes any field as a keyword argument for that call only (a new config is made w
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -213,3 +214,18 @@ class OcrConfig:
         if not options:
             return self
         return replace(self, **options)
+
+
+def positive_int_from_env(name: str) -> int | None:
+    """The environment variable `name` as a positive integer, None when unset or blank; a ValueError naming
+    the variable for anything else."""
+    raw_value = os.environ.get(name, "").strip()
+    if not raw_value:
+        return None
+    try:
+        value = int(raw_value)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {raw_value!r}")
+    return value

@@ -27,6 +27,8 @@ from typing import Any, Union
 
 import numpy as np
 
+from .config import positive_int_from_env
+
 PDFIUM_LOCK = threading.RLock()
 DEFAULT_DPI = 200.0
 DEFAULT_MAX_PIXELS = 40_000_000  # same cap as an uploaded image (ocr_model/image_decode.py)
@@ -92,16 +94,8 @@ class Page:
 
 def default_max_pages() -> int:
     """`OCR_MAX_PDF_PAGES` (a positive integer), else 20."""
-    raw_value = os.environ.get(MAX_PAGES_ENV, "").strip()
-    if not raw_value:
-        return DEFAULT_MAX_PAGES
-    try:
-        value = int(raw_value)
-    except ValueError as error:
-        raise ValueError(f"{MAX_PAGES_ENV} must be a positive integer, got {raw_value!r}") from error
-    if value < 1:
-        raise ValueError(f"{MAX_PAGES_ENV} must be a positive integer, got {raw_value!r}")
-    return value
+    value = positive_int_from_env(MAX_PAGES_ENV)
+    return DEFAULT_MAX_PAGES if value is None else value
 
 
 def is_pdf(head: bytes) -> bool:

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from .config import OcrConfig
+from .config import OcrConfig, positive_int_from_env
 from .crops import crop_quad, image_to_device, line_geometry
 from .memory import trim_heap
 from .detection import (
@@ -520,16 +520,7 @@ def select_precision(device: str) -> torch.dtype:
 
 def configure_cpu_threads() -> int:
     """Set torch's intra-op threads from `OCR_NUM_THREADS` (default: physical cores)."""
-    requested = os.environ.get("OCR_NUM_THREADS", "").strip()
-    if requested:
-        try:
-            threads = int(requested)
-        except ValueError as error:
-            raise ValueError(f"OCR_NUM_THREADS must be a positive integer, got {requested!r}") from error
-        if threads < 1:
-            raise ValueError(f"OCR_NUM_THREADS must be a positive integer, got {requested!r}")
-    else:
-        threads = physical_core_count()
+    threads = positive_int_from_env("OCR_NUM_THREADS") or physical_core_count()
     torch.set_num_threads(threads)
     return threads
 

@@ -36,3 +36,16 @@ def test_unknown_option_is_a_value_error_naming_it():
 def test_invalid_values_are_rejected(options):
     with pytest.raises(ValueError):
         OcrConfig().with_options(**options)
+
+
+def test_positive_int_from_env(monkeypatch):
+    from ocr_model.config import positive_int_from_env
+
+    monkeypatch.delenv("OCR_TEST_COUNT", raising=False)
+    assert positive_int_from_env("OCR_TEST_COUNT") is None
+    monkeypatch.setenv("OCR_TEST_COUNT", " 7 ")
+    assert positive_int_from_env("OCR_TEST_COUNT") == 7
+    for bad in ("0", "-2", "many", "1.5"):
+        monkeypatch.setenv("OCR_TEST_COUNT", bad)
+        with pytest.raises(ValueError, match="OCR_TEST_COUNT must be a positive integer"):
+            positive_int_from_env("OCR_TEST_COUNT")
