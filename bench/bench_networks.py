@@ -34,7 +34,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 
-from ocr_model import model_files  # noqa: E402
+from ocr_model.networks import model_files  # noqa: E402
 from ocr_model.networks import (  # noqa: E402
     load_detection_network,
     load_orientation_network,

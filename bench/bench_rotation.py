@@ -47,7 +47,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from ocr_model import get_model
-    from ocr_model.page_orientation import rotate_image
+    from ocr_model.pipeline.page_rotation import rotate_image
 
     model = get_model()
     names = image_names(args.data, args.limit)

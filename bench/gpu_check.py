@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> dict:
     sys.path.insert(0, str(REPO_ROOT))
     import torch
 
-    from ocr_model.predictor import build_model
+    from ocr_model.pipeline.predictor import build_model
 
     bench = _bench_sroie()
     if not args.generated and (args.data / "img").is_dir():

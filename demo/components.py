@@ -23,7 +23,7 @@ class UploadedImage(gr.Image):
     Stock `gr.Image` opens every upload with Pillow in its preprocess step (and decodes base64 data:
     URLs itself), before the event handler runs. This component never decodes and never fetches:
     it passes the path of a file that `demo.uploads` accepted (inside this instance's upload folder)
-    to the app's own decoder (ocr_model/image_decode.py), which refuses bad files with a clear message.
+    to the app's own decoder (ocr_model/inputs/image_decode.py), which refuses bad files with a clear message.
     """
 
     is_template = True  # Gradio: render with the parent's front end ("image")

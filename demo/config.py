@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from ocr_model.memory import limit_malloc_arenas
+from ocr_model.runtime import limit_malloc_arenas
 from demo.security import server_app_kwargs
 from demo.temp_files import create_instance_dir, sweeper_lifespan
 
@@ -330,6 +330,6 @@ def apply_process_settings(config: AppConfig) -> None:
 
     Must run before `build_demo()` creates components (they capture the temp dir).
     """
-    limit_malloc_arenas()  # before Gradio starts its worker threads; see ocr_model/memory.py
+    limit_malloc_arenas()  # before Gradio starts its worker threads; see ocr_model/runtime.py
     if config.temp_dir:
         os.environ["GRADIO_TEMP_DIR"] = create_instance_dir(config.temp_dir)

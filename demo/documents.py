@@ -1,7 +1,7 @@
 """Documents next to the image decoder: PDF sniffing and page rendering, and the export files.
 
-An upload is routed here before `ocr_model/image_decode.py` sees it: a PDF (sniffed from its bytes, never
-from its name) becomes its pages, rendered by `ocr_model.pdf_pages` under the same pixel cap
+An upload is routed here before `ocr_model/inputs/image_decode.py` sees it: a PDF (sniffed from its bytes, never
+from its name) becomes its pages, rendered by `ocr_model.inputs.pdf_pages` under the same pixel cap
 as an image upload, at most `OCR_MAX_PDF_PAGES` pages; anything else goes to the image decoder
 unchanged. The path handed in is the one the upload gate (demo/components.py) accepted.
 
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ocr_model.exporters import PdfPage, to_hocr, to_json, to_layout_text, to_searchable_pdf, to_text
-from ocr_model.pdf_pages import (
+from ocr_model.inputs.pdf_pages import (
     DEFAULT_MAX_PIXELS,
     PageInfo,
     PdfError,

@@ -30,7 +30,7 @@ class OcrEngine(Protocol):
 def load_engine(device: str = "auto") -> OcrEngine:
     """The shared `ocr_model` instance, loaded now (call at startup, not per request)."""
     from ocr_model import get_model
-    from ocr_model.predictor import build_model
+    from ocr_model.pipeline.predictor import build_model
 
     if device == "auto":
         return get_model()  # the process-wide instance (CUDA when available, else CPU)
@@ -56,13 +56,13 @@ def device_name(engine: OcrEngine) -> str:
 
 def is_out_of_memory(error: BaseException) -> bool:
     """True when the engine ran the accelerator (or the host) out of memory. No torch import in demo/."""
-    from ocr_model.memory import is_out_of_memory as engine_out_of_memory
+    from ocr_model.runtime import is_out_of_memory as engine_out_of_memory
 
     return engine_out_of_memory(error)
 
 
 def release_memory() -> None:
     """Give cached accelerator memory back after an out-of-memory error (no-op work on CPU)."""
-    from ocr_model.memory import release_accelerator_memory
+    from ocr_model.runtime import release_accelerator_memory
 
     release_accelerator_memory()

@@ -30,8 +30,8 @@ from demo.documents import (
     is_pdf_upload,
     zip_exports,
 )
-from ocr_model.layout import layout_text
-from ocr_model.pdf_pages import default_max_pages, truncation_note
+from ocr_model.exporters.layout import layout_text
+from ocr_model.inputs.pdf_pages import default_max_pages, truncation_note
 from demo.engine import OcrEngine, is_out_of_memory, release_memory
 from demo.history import History, OcrResult, push
 from demo.render import (

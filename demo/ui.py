@@ -12,7 +12,7 @@ import gradio as gr
 from gradio import utils as gr_utils
 
 from demo import handlers
-from ocr_model.memory import trim_heap
+from ocr_model.runtime import trim_heap
 from demo.components import UploadedFiles, UploadedImage
 from demo.uploads import NO_FILES, UploadRefused, check_request_inputs
 from demo.explorer import LinesTable, ResultExplorer, table_value
@@ -93,15 +93,15 @@ def add_examples(image_input: gr.Image) -> None:
 
 
 def default_decoder() -> Callable[[Any], Any]:
-    from ocr_model.image_decode import decode_image
+    from ocr_model.inputs.image_decode import decode_image
 
     return decode_image
 
 
 def _rejection_types() -> tuple[type[BaseException], ...]:
     try:
-        from ocr_model.image_decode import ImageRejected
-    except ImportError:  # decoder injected by a test before ocr_model/image_decode.py exists
+        from ocr_model.inputs.image_decode import ImageRejected
+    except ImportError:  # decoder injected by a test before ocr_model/inputs/image_decode.py exists
         return (handlers.InputError,)
     return (handlers.InputError, ImageRejected)
 

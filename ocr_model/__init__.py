@@ -12,7 +12,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .config import OcrConfig
-from .predictor import OcrModel, get_model
+from .pipeline.predictor import OcrModel, get_model
 from .types import Predictions, Word
 
 __all__ = ["OcrConfig", "OcrModel", "Predictions", "Word", "get_model"]

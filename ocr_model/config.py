@@ -103,7 +103,7 @@ class OcrConfig:
 
     # --- page orientation (0/90/180/270) ---------------------------------------------------
     # "auto": decide from the detected lines which of 0, 90, 180, 270 degrees (clockwise)
-    # makes the page upright and read it that way up (see page_orientation.py); 0, 90, 180
+    # makes the page upright and read it that way up (see pipeline/page_rotation.py); 0, 90, 180
     # or 270: turn by that much (a manual choice); "off" = 0. Why "auto": phone photos of
     # pages often arrive sideways without an EXIF tag; polygons stay in the input's pixels.
     page_rotation: str | int = "auto"

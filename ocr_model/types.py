@@ -65,8 +65,8 @@ class Predictions:
 
     @property
     def layout_text(self) -> str:
-        """The lines as rows of text spaced as on the page (see `ocr_model.layout`)."""
-        from .layout import layout_text
+        """The lines as rows of text spaced as on the page (see `ocr_model.exporters.layout`)."""
+        from .exporters.layout import layout_text
 
         return layout_text(self.polygons, self.texts)
 

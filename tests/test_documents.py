@@ -11,7 +11,7 @@ import pytest
 from conftest import ASSETS_DIR
 from demo import handlers
 from demo.config import AppConfig
-from ocr_model.image_decode import decode_image
+from ocr_model.inputs.image_decode import decode_image
 from demo.documents import is_pdf_upload, safe_stem
 from demo.render import decode_jpeg
 from pdf_samples import blank_pdf, broken_pdf, encrypted_pdf, pdf_of_images, text_page, zero_page_pdf

@@ -7,7 +7,7 @@ import pytest
 from conftest import ASSETS_DIR
 from demo import handlers
 from demo.config import AppConfig
-from ocr_model.image_decode import decode_image
+from ocr_model.inputs.image_decode import decode_image
 from demo.engine import model_options
 from demo.render import decode_jpeg
 

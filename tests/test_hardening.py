@@ -192,7 +192,7 @@ def test_decompression_bomb_is_refused_quickly_without_memory_growth(client: Cli
     rss_growth = process.memory_info().rss - rss_before
     assert "Image too large" in message
     # Round trip through upload, queue and handler; the decoder's own header check is far below 1 s
-    # (tests/test_image_decode.py). A decode would take seconds and 400+ MB.
+    # (tests/ocr_model/inputs/test_image_decode.py). A decode would take seconds and 400+ MB.
     assert elapsed_s < 3.0, f"{elapsed_s:.2f} s"
     assert rss_growth < 100 * 1024 * 1024, f"server RSS grew {rss_growth / 1e6:.0f} MB"
     assert_normal_request_works(client, inputs)

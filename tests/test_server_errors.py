@@ -24,7 +24,7 @@ from conftest import FakeEngine, free_port
 from demo import build_demo
 from demo.config import AppConfig, launch_kwargs
 from demo.handlers import OUT_OF_MEMORY_MESSAGE
-from ocr_model import memory
+from ocr_model import runtime
 
 USER, PASSWORD = "ana", "s3cret-pass"
 INTERNAL_DETAIL = "Tried to allocate 20.00 GiB; see /srv/secret/model_internals.py line 42"
@@ -100,8 +100,8 @@ def test_gpu_out_of_memory_is_a_short_message_memory_is_released_and_the_next_re
         image = engine.last_image() if engine.last_image is not None else None
         image_freed_when_cache_emptied.append(image is None)
 
-    monkeypatch.setattr(memory.torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(memory.torch.cuda, "empty_cache", fake_empty_cache)
+    monkeypatch.setattr(runtime.torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(runtime.torch.cuda, "empty_cache", fake_empty_cache)
     engine.next_failure = torch.cuda.OutOfMemoryError(f"CUDA out of memory. {INTERNAL_DETAIL}")
 
     with pytest.raises(Exception) as caught:

@@ -92,7 +92,7 @@ def to_searchable_pdf(pages: PdfPage | Sequence[PdfPage], dpi: float = DEFAULT_D
     import pypdfium2 as pdfium
     import pypdfium2.raw as raw
 
-    from ..pdf_pages import PDFIUM_LOCK
+    from ..inputs.pdf_pages import PDFIUM_LOCK
 
     pages = [pages] if isinstance(pages, PdfPage) else list(pages)
     if not pages:

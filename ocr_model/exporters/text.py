@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from ..layout import layout_text
+from .layout import layout_text
 from ..types import Predictions
 
 # Between pages of a multi-page text export (form feed, as pdftotext writes it).
@@ -23,7 +23,7 @@ def to_text(pages: Predictions | Sequence[Predictions]) -> str:
 
 
 def to_layout_text(pages: Predictions | Sequence[Predictions]) -> str:
-    """Each page as rows of text spaced as on the page (see `ocr_model.layout`); pages separated
+    """Each page as rows of text spaced as on the page (see `ocr_model.exporters.layout`); pages separated
     by a form feed."""
     return PAGE_SEPARATOR.join(layout_text(page.polygons, page.texts) for page in as_pages(pages)) + "\n"
 

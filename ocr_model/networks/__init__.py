@@ -9,7 +9,7 @@ All three take float32 images in **BGR** channel order (as rapidocr feeds them),
 ``(pixel / 255 - 0.5) / 0.5``. Run them under ``torch.inference_mode()``. ``rec.logits(x)`` gives
 the pre-softmax scores and ``rec.best_classes(x)`` the greedy (class, probability) per time step.
 
-How they run: :mod:`ocr_model.onnx_tensors` reads the ONNX graph and weights,
+How they run: :mod:`ocr_model.networks.onnx_weights` reads the ONNX graph and weights,
 :mod:`.fusion` rewrites the graph into fused operators (conv+BN+bias+activation, GELU, LayerNorm,
 attention, ...), :mod:`.graph_module` executes it with torch functions, the weights being buffers.
 """

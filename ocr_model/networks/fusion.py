@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ocr_model.onnx_tensors import OnnxGraph, OnnxNode
+from .onnx_weights import OnnxGraph, OnnxNode
 
 from .graph_module import run_node
 

@@ -1,4 +1,4 @@
-"""Run an :class:`~ocr_model.onnx_tensors.OnnxGraph` with torch operators, as an ``nn.Module``.
+"""Run an :class:`~ocr_model.networks.onnx_weights.OnnxGraph` with torch operators, as an ``nn.Module``.
 
 Every float constant the graph computes with becomes a frozen parameter, so ``.to(device)``,
 ``parameters()`` and ``state_dict()`` work as for any module. ``forward`` walks the (already fused,
@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ocr_model.onnx_tensors import OnnxGraph, OnnxNode
+from .onnx_weights import OnnxGraph, OnnxNode
 
 OpFunction = Callable[[OnnxNode, list], torch.Tensor]
 

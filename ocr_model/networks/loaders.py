@@ -12,8 +12,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ocr_model import model_files
-from ocr_model.onnx_tensors import OnnxGraph, read_character_list, read_onnx_graph
+from . import model_files
+from .onnx_weights import OnnxGraph, read_character_list, read_onnx_graph
 
 from .fusion import optimize_graph
 from .graph_module import OnnxGraphModule

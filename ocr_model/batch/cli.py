@@ -1,0 +1,151 @@
+"""Command line: read the text in image files, folders and glob patterns.
+
+    python -m ocr_model IMAGE... [--json OUT]                  print each image's text (and one JSON file)
+    python -m ocr_model DIR|GLOB|FILE... --out DIR [--resume]  bulk: one result per input, mirroring the tree
+
+See `python -m ocr_model --help` and the `ocr_model/batch/` package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from .discover import InputError, check_unique_outputs, discover_inputs
+from .outputs import FORMATS, parse_formats
+from .run import RunSettings, default_workers
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ocr_model",
+        description="Read the text in images (PP-OCRv6 small). Without --out, print each image's text; "
+        "with --out, write one result per input under DIR (bulk mode: progress bar, --resume, workers).",
+    )
+    parser.add_argument("inputs", nargs="+", help="image or PDF files, folders (scanned recursively) or glob patterns ('scans/**/*.png')")
+    parser.add_argument("--out", type=Path, default=None, help="bulk mode: write one result per input here, mirroring the input tree")
+    parser.add_argument("--format", default="json", help=f"bulk output formats, comma-separated: {', '.join(FORMATS)} (default: json)")
+    parser.add_argument("--resume", action="store_true", help="skip inputs whose outputs already exist and are complete")
+    parser.add_argument("--json", type=Path, default=None, help="without --out: write all results to this one JSON file")
+    parser.add_argument("--orientation", choices=["off", "auto", "all"], default=None, help="180° line check (default: auto)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA if available, else CPU), cpu, cuda, cuda:1")
+    parser.add_argument("--workers", type=_positive, default=None, help="worker processes, each with its own model (default: 1 on GPU, cores/4 on CPU)")
+    parser.add_argument("--threads", type=_positive, default=None, help="torch CPU threads per worker (default: cores / workers)")
+    parser.add_argument("--batch-size", type=_positive, default=None, help="images per engine call (default: 8 on GPU, 1 on CPU)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def _resolve_device(requested: str) -> str:
+    from ..runtime import select_device
+
+    if requested != "auto":
+        os.environ["OCR_DEVICE"] = requested
+    return select_device()  # validates the name and CUDA's presence (ValueError)
+
+
+def _print_mode(args: argparse.Namespace, inputs: list, options: dict[str, Any]) -> int:
+    """The original command: print each image's (or PDF page's) text; --json collects every result in one file."""
+    from ..inputs.image_decode import read_image
+    from ..pipeline.predictor import get_model
+    from .run import is_pdf_file, predict_pdf
+
+    model = get_model()
+    results = []
+    failures = 0
+    for item in inputs:
+        try:
+            if is_pdf_file(item.path):
+                pages = [(f" page {page.pdf_page.number}", page.predictions) for page in predict_pdf(model, item.path, options, False)]
+            else:
+                pages = [("", model.predict(read_image(item.path), **options))]
+        except (OSError, ValueError) as error:
+            print(f"== {item.path}: cannot read it ({error})", file=sys.stderr)
+            failures += 1
+            continue
+        for label, predictions in pages:
+            print(f"== {item.path}{label} ({len(predictions)} lines, {predictions.timings.get('total', 0.0):.2f} s)")
+            for text in predictions.texts:
+                print(text)
+            results.append({"path": str(item.path), **predictions.to_dict()})
+    if args.json is not None:
+        args.json.write_text(json.dumps({"images": results}, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.out is None and args.resume:
+        parser.error("--resume needs --out")
+    if args.out is not None and args.json is not None:
+        parser.error("--json is for runs without --out (with --out every input gets its own JSON file)")
+    try:
+        formats = parse_formats(args.format)
+    except ValueError as error:
+        parser.error(str(error))
+    options = {"orientation": args.orientation} if args.orientation else {}
+    try:
+        inputs = discover_inputs(args.inputs, exclude=args.out)
+        if args.out is not None:
+            check_unique_outputs(inputs)
+        device = _resolve_device(args.device)
+    except (InputError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        if args.out is None:
+            return _print_mode(args, inputs, options)
+        return _bulk_mode(args, inputs, formats, options, device)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _bulk_mode(args: argparse.Namespace, inputs: list, formats: list, options: dict[str, Any], device: str) -> int:
+    from ..runtime import physical_core_count
+    from .run import run
+
+    cores = physical_core_count()
+    workers, threads = default_workers(device, cores)
+    if args.workers is not None:
+        workers = args.workers
+        threads = max(1, cores // workers)
+    settings = RunSettings(
+        out_dir=args.out,
+        formats=tuple(formats),
+        options=options,
+        batch_size=args.batch_size or (8 if device.startswith("cuda") else 1),
+        workers=workers,
+        threads=args.threads or (threads if device == "cpu" else None),
+        device=device,
+    )
+    print(
+        f"{len(inputs)} inputs -> {args.out} ({', '.join(f.name for f in formats)}); device {device}, "
+        f"{settings.workers} worker(s) x {settings.threads or '-'} threads, batch {settings.batch_size}",
+        file=sys.stderr,
+    )
+    summary = run(inputs, settings, resume=args.resume, progress=not args.no_progress)
+    if summary.failed:
+        print(f"{len(summary.failed)} failed:", file=sys.stderr)
+        for file, why in summary.failed[:50]:
+            print(f"  {file}: {why}", file=sys.stderr)
+        if len(summary.failed) > 50:
+            print(f"  ... and {len(summary.failed) - 50} more", file=sys.stderr)
+    print(summary.line())
+    return summary.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

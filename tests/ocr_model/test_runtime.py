@@ -1,0 +1,70 @@
+"""Tests for ocr_model/runtime.py (memory): heap trimming, arena cap, out-of-memory detection and cache release."""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from ocr_model import runtime
+
+
+def test_functions_run_and_report_whether_glibc_is_there() -> None:
+    on_glibc = runtime._glibc() is not None
+    assert runtime.limit_malloc_arenas(2) is on_glibc
+    blocks = [np.ones(1 << 18, dtype=np.uint8) for _ in range(64)]  # 16 MiB of heap blocks
+    del blocks
+    result = runtime.trim_heap()
+    assert isinstance(result, bool)
+    if not on_glibc:
+        assert result is False
+
+
+def test_invalid_arena_count_is_refused() -> None:
+    with pytest.raises(ValueError):
+        runtime.limit_malloc_arenas(0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or runtime._glibc() is None, reason="glibc only")
+def test_trim_heap_returns_pages_to_the_kernel() -> None:
+    import psutil
+
+    process = psutil.Process()
+    runtime.trim_heap()
+    # Many mid-size blocks (below the mmap threshold, so they live on the heap), then free all but the last.
+    blocks = [ctypes.create_string_buffer(64 * 1024) for _ in range(3000)]  # ~190 MB, touched (zeroed)
+    keep = blocks[-1]
+    del blocks
+    before = process.memory_info().rss
+    assert runtime.trim_heap() is True
+    after = process.memory_info().rss
+    assert before - after > 100 * 1024 * 1024, f"only {(before - after) / 1e6:.0f} MB returned"
+    del keep
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (torch.cuda.OutOfMemoryError("CUDA out of memory"), True),
+        (torch.OutOfMemoryError("out of memory"), True),
+        (MemoryError(), True),
+        (RuntimeError("CUDA error: device-side assert triggered"), False),
+        (ValueError("bad image"), False),
+    ],
+)
+def test_is_out_of_memory(error: BaseException, expected: bool) -> None:
+    assert runtime.is_out_of_memory(error) is expected
+
+
+def test_release_empties_the_cuda_cache_only_when_cuda_is_available(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: calls.append("empty_cache"))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    runtime.release_accelerator_memory()
+    assert calls == []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    runtime.release_accelerator_memory()
+    assert calls == ["empty_cache"]
