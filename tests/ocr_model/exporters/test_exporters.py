@@ -124,9 +124,11 @@ def test_searchable_pdf_has_the_image_and_invisible_words_at_their_boxes():
             x0, y0 = word.polygon.min(axis=0) * scale
             x1, y1 = word.polygon.max(axis=0) * scale
             left, bottom, right, top = box
-            # within 2 points of the word's box (PDF y grows upwards)
-            assert left == pytest.approx(x0, abs=2) and right == pytest.approx(x1, abs=2), text
-            assert top == pytest.approx(size[1] - y0, abs=2) and bottom == pytest.approx(size[1] - y1, abs=2), text
+            # the glyphs span the word's box across (within a digit's side bearing) and lie inside it up and
+            # down (PDF y grows upwards); tests/ocr_model/exporters/test_pdf_text_layer.py checks
+            # the text boxes viewers select, with poppler
+            assert left == pytest.approx(x0, abs=3.5) and right == pytest.approx(x1, abs=3.5), text
+            assert size[1] - y1 - 0.5 <= bottom < top <= size[1] - y0 + 0.5, text
     # the image fills the page
     document = pdfium.PdfDocument(data)
     images = [obj for obj in document[0].get_objects() if isinstance(obj, pdfium.PdfImage)]
