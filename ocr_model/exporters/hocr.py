@@ -16,14 +16,27 @@ from ..types import Predictions
 from .text import as_pages
 
 
-def bbox(polygon: np.ndarray, width: int, height: int) -> str:
-    """`bbox x0 y0 x1 y1` of a polygon, integer pixels clamped to the image."""
+def box(polygon: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of a polygon, integer pixels clamped to the image."""
     points = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
     x0, y0 = np.floor(points.min(axis=0))
     x1, y1 = np.ceil(points.max(axis=0))
     x0, x1 = (int(min(max(value, 0), width)) for value in (x0, x1))
     y0, y1 = (int(min(max(value, 0), height)) for value in (y0, y1))
-    return f"bbox {x0} {y0} {x1} {y1}"
+    return x0, y0, x1, y1
+
+
+def bbox(polygon: np.ndarray, width: int, height: int) -> str:
+    """`bbox x0 y0 x1 y1` of a polygon, integer pixels clamped to the image."""
+    return "bbox {} {} {} {}".format(*box(polygon, width, height))
+
+
+def within(inner: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """`inner` clipped to `outer` (an hOCR word lies inside its line: a word polygon from the
+    recognizer's character columns can reach a pixel or two past the detected line box)."""
+    x0, y0 = (min(max(value, low), high) for value, low, high in zip(inner[:2], outer[:2], outer[2:]))
+    x1, y1 = (min(max(value, low), high) for value, low, high in zip(inner[2:], (x0, y0), outer[2:]))
+    return x0, y0, x1, y1
 
 
 def baseline_angle(polygon: np.ndarray) -> float:
@@ -73,7 +86,8 @@ def to_hocr(
         ):
             line_id = f"line_{number}_{line_number}"
             angle = baseline_angle(polygon)
-            line_title = bbox(polygon, width, height)
+            line_box = box(polygon, width, height)
+            line_title = "bbox {} {} {} {}".format(*line_box)
             if abs(angle) >= 0.5:
                 line_title += f"; textangle {round(angle) % 360}"
             line_title += f"; x_wconf {wconf(confidence)}"
@@ -82,7 +96,8 @@ def to_hocr(
             items = [(word.polygon, word.text, word.confidence) for word in words] or [(polygon, text, confidence)]
             parts = []
             for word_number, (word_polygon, word_text, word_confidence) in enumerate(items, start=1):
-                word_title = f"{bbox(word_polygon, width, height)}; x_wconf {wconf(word_confidence)}"
+                word_box = within(box(word_polygon, width, height), line_box)
+                word_title = "bbox {} {} {} {}; x_wconf {}".format(*word_box, wconf(word_confidence))
                 parts.append(
                     f'<span class="ocrx_word" id="word_{number}_{line_number}_{word_number}" '
                     f"title={quoteattr(word_title)}>{xml_text(word_text)}</span>"

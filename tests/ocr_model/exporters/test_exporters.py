@@ -82,6 +82,21 @@ def test_hocr_of_a_line_without_words_has_one_word_for_the_line():
     assert word.text == "abc def" and bbox_of(word) == (10, 10, 100, 40)
 
 
+def test_hocr_word_boxes_lie_within_their_line_box():
+    """A word polygon reaching past its line (as the recognizer's columns can) is clipped to
+    the line in hOCR; the JSON keeps the polygons as read."""
+    line = quad(40, 50, 300, 80)
+    words = (Word("wide", quad(36, 47, 150, 84), 0.9), Word("word", quad(160, 52, 305, 79), 0.9))
+    page = Predictions([line], ["wide word"], [0.9], (600, 800), words=[words])
+    root = ET.fromstring(to_hocr(page).encode())
+    (line_element,) = root.findall(f".//{XHTML}span[@class='ocr_line']")
+    x0, y0, x1, y1 = bbox_of(line_element)
+    boxes = [bbox_of(word) for word in line_element.findall(f"{XHTML}span[@class='ocrx_word']")]
+    assert boxes == [(40, 50, 150, 80), (160, 52, 300, 79)]
+    assert all(x0 <= a <= c <= x1 and y0 <= b <= d <= y1 for a, b, c, d in boxes)
+    assert json.loads(to_json(page))["lines"][0]["words"][0]["polygon"][0] == [36.0, 47.0]
+
+
 def read_back(data):
     """[(page size, [(text, (left, bottom, right, top)) per character])] of a PDF."""
     document = pdfium.PdfDocument(data)
