@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from ocr_model.config import MAX_IMAGE_PIXELS, PAGE_DPI
 from ocr_model.exporters import PdfPage, to_hocr, to_json, to_layout_text, to_searchable_pdf, to_text
 from ocr_model.inputs.pdf_pages import (
-    DEFAULT_MAX_PIXELS,
     PageInfo,
     PdfError,
     default_max_pages,
@@ -32,8 +32,6 @@ from ocr_model.inputs.pdf_pages import (
     truncation_note,
 )
 
-PDF_DPI = 200.0  # render resolution of PDF pages (scaled down for pages above the pixel cap)
-IMAGE_DPI = 200.0  # page size given to an image in its searchable PDF (pixels at this dpi)
 SNIFF_BYTES = 1024
 
 
@@ -61,7 +59,7 @@ def decode_pages(
     source: str | os.PathLike[str] | bytes,
     decode: Callable[[Any], Any],
     max_pages: int | None = None,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels: int = MAX_IMAGE_PIXELS,
 ) -> Iterator[DecodedPage]:
     """The images of an upload, one at a time: the decoded image, or each rendered PDF page.
 
@@ -74,9 +72,9 @@ def decode_pages(
         return
     limit = default_max_pages() if max_pages is None else max_pages
     data = bytes(source) if isinstance(source, (bytes, bytearray, memoryview)) else os.fspath(source)
-    for page in iter_pdf_pages(data, dpi=PDF_DPI, max_pages=limit, max_pixels=max_pixels):
+    for page in iter_pdf_pages(data, dpi=PAGE_DPI, max_pages=limit, max_pixels=max_pixels):
         notes = [f"Page {page.number} of {page.page_count}"]
-        if page.dpi < PDF_DPI - 0.5:
+        if page.dpi < PAGE_DPI - 0.5:
             notes.append(f"rendered at {page.dpi:.0f} dpi to stay under the {max_pixels / 1e6:g} MP limit")
         cut = truncation_note(page.page_count, limit)
         if cut:
@@ -132,7 +130,7 @@ def export_files(pages: Sequence[ExportPage], name: str, records: Any = None) ->
             )
             for page in pages
         ],
-        dpi=IMAGE_DPI,
+        dpi=PAGE_DPI,
     )
     return {
         f"{stem}.txt": to_text(predictions).encode("utf-8"),

@@ -18,6 +18,14 @@ HARD_MAX_DETECTION_SIDE = 8192
 HARD_MAX_TEXT_REGIONS = 5000
 HARD_MAX_UPSCALE = 4.0
 
+# Input limits shared by every way in (app uploads, the command line, Ray), each defined only here.
+# 40 MP: above the 35 MP document scans users really upload, well below Pillow's own 89 MP bomb
+# warning. A rendered PDF page is held to the same cap.
+MAX_IMAGE_PIXELS = 40_000_000
+# PDF pages render at this resolution (lower when a page would exceed MAX_IMAGE_PIXELS), and an image
+# put into a searchable PDF without a page size becomes a page of its pixels at this resolution.
+PAGE_DPI = 200.0
+
 
 @dataclass(frozen=True)
 class OcrConfig:

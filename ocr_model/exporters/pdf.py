@@ -30,9 +30,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..config import PAGE_DPI
 from ..types import Predictions
 
-DEFAULT_DPI = 200.0  # page size of an image without one: its pixels at 200 dpi
 JPEG_QUALITY = 85
 # Helvetica's ascender and descender (Adobe's AFM, in 1/1000 em), the metrics poppler and most
 # viewers use for a text box's height: the font size is chosen so that this span is the line's.
@@ -116,7 +116,7 @@ def _jpeg_bytes(image: np.ndarray | bytes) -> bytes:
     return buffer.getvalue()
 
 
-def to_searchable_pdf(pages: PdfPage | Sequence[PdfPage], dpi: float = DEFAULT_DPI, upright: bool = True) -> bytes:
+def to_searchable_pdf(pages: PdfPage | Sequence[PdfPage], dpi: float = PAGE_DPI, upright: bool = True) -> bytes:
     """The bytes of a PDF with one page per `PdfPage`: its image, and the recognized words as
     invisible text at their boxes. With `upright`, a page the engine read turned
     (`Predictions.rotation`) is shown turned the same way (the page's /Rotate), so it displays

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
 
+from ..config import MAX_IMAGE_PIXELS
 from .jpeg_scans import MAX_JPEG_SCANS, jpeg_scan_count
 
 try:  # HEIC/HEIF (iPhone photos) when the optional pillow-heif plugin is installed.
@@ -38,9 +39,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 else:
     pillow_heif.register_heif_opener()
 
-# Geometry limits. The defaults live here and only here; callers override them per call.
-# 40 MP: above the 35 MP document scans users really upload, well below Pillow's own 89 MP bomb warning.
-DEFAULT_MAX_PIXELS = 40_000_000
+# Geometry limits (the pixel cap is ocr_model/config.py's MAX_IMAGE_PIXELS). The defaults live here and
+# only here; callers override them per call.
 # Below 8 px on a side there is no readable text; such images are usually icons or corrupt headers.
 DEFAULT_MIN_SIDE = 8
 # Long receipts and scrolling screenshots reach about 30:1; 50:1 leaves room and refuses 1-pixel strips.
@@ -113,7 +113,7 @@ def check_geometry(
     width: int,
     height: int,
     *,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels: int = MAX_IMAGE_PIXELS,
     min_side: int = DEFAULT_MIN_SIDE,
     max_aspect_ratio: float = DEFAULT_MAX_ASPECT_RATIO,
 ) -> None:
@@ -145,7 +145,7 @@ def check_geometry(
 def decode_image(
     source: str | os.PathLike[str] | bytes,
     *,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels: int = MAX_IMAGE_PIXELS,
     min_side: int = DEFAULT_MIN_SIDE,
     max_aspect_ratio: float = DEFAULT_MAX_ASPECT_RATIO,
     max_scans: int = DEFAULT_MAX_JPEG_SCANS,
@@ -406,7 +406,7 @@ IMAGE_EXTENSIONS: tuple[str, ...] = (
 )
 
 
-def read_image(source: str | os.PathLike[str] | bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def read_image(source: str | os.PathLike[str] | bytes, *, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     """Decode the first frame of an image file nobody has checked to an upright HxWx3 uint8 RGB array.
 
     Raises ImageRejected for anything that is not a complete image of at most `max_pixels` pixels, and

@@ -6,8 +6,8 @@
         print(f"page {page.number} of {page.page_count}", page.size_pt, page.scale)
 
 Bounds, whatever the file says:
-- pages render at `dpi` (default 200), scaled down so that each stays under `max_pixels`
-  (default 40 MP, the app's upload cap) and each side under `MAX_SIDE` px: a 200x200 inch
+- pages render at `dpi` (default `PAGE_DPI`, 200), scaled down so that each stays under `max_pixels`
+  (default `MAX_IMAGE_PIXELS`, 40 MP, the same cap as an image) and each side under `MAX_SIDE` px: a 200x200 inch
   page renders at ~31 dpi instead of 1.6 gigapixels;
 - at most `max_pages` pages (default `OCR_MAX_PDF_PAGES`, 20): later pages are not rendered
   (`truncation_note` says so); a 500-page file costs what a 20-page one does.
@@ -27,11 +27,9 @@ from typing import Any, Union
 
 import numpy as np
 
-from ..config import positive_int_from_env
+from ..config import MAX_IMAGE_PIXELS, PAGE_DPI, positive_int_from_env
 
 PDFIUM_LOCK = threading.RLock()
-DEFAULT_DPI = 200.0
-DEFAULT_MAX_PIXELS = 40_000_000  # same cap as an uploaded image (ocr_model/image_decode.py)
 DEFAULT_MAX_PAGES = 20
 MAX_PAGES_ENV = "OCR_MAX_PDF_PAGES"
 MAX_SIDE = 16_384  # px, either side of a rendered page
@@ -103,7 +101,7 @@ def is_pdf(head: bytes) -> bool:
     return PDF_MAGIC in bytes(head[:1024])
 
 
-def render_scale(size_pt: tuple[float, float], dpi: float = DEFAULT_DPI, max_pixels: int = DEFAULT_MAX_PIXELS) -> float:
+def render_scale(size_pt: tuple[float, float], dpi: float = PAGE_DPI, max_pixels: int = MAX_IMAGE_PIXELS) -> float:
     """Pixels per point for a page of `size_pt`: dpi / 72, lowered to keep the page under
     `max_pixels` and each side under `MAX_SIDE`."""
     width, height = size_pt
@@ -184,9 +182,9 @@ def pdf_page_count(source: Source) -> int:
 
 def iter_pdf_pages(
     source: Source,
-    dpi: float = DEFAULT_DPI,
+    dpi: float = PAGE_DPI,
     max_pages: int | None = None,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels: int = MAX_IMAGE_PIXELS,
 ) -> Iterator[Page]:
     """Render the first `max_pages` pages one at a time (only one page's pixels in memory).
 
@@ -216,9 +214,9 @@ def iter_pdf_pages(
 
 def render_pdf_pages(
     source: Source,
-    dpi: float = DEFAULT_DPI,
+    dpi: float = PAGE_DPI,
     max_pages: int | None = None,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels: int = MAX_IMAGE_PIXELS,
 ) -> list[Page]:
     """All rendered pages at once (see `iter_pdf_pages`; mind the memory: up to max_pages x
     max_pixels x 3 bytes)."""

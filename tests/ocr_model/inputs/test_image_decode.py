@@ -22,8 +22,8 @@ from PIL import Image, ImageFile, ImageOps, features
 
 from ocr_model.inputs import image_decode as decode_module
 from conftest import REPO_ROOT, jpeg_scan_bomb
+from ocr_model.config import MAX_IMAGE_PIXELS
 from ocr_model.inputs.image_decode import (
-    DEFAULT_MAX_PIXELS,
     DecodedImage,
     ImageRejected,
     check_geometry,
@@ -475,7 +475,7 @@ def test_check_geometry_limits_are_per_call_arguments() -> None:
 
 def test_default_pixel_cap_is_below_pillows_and_above_35mp_scans() -> None:
     assert Image.MAX_IMAGE_PIXELS is not None
-    assert 35_000_000 < DEFAULT_MAX_PIXELS < Image.MAX_IMAGE_PIXELS
+    assert 35_000_000 < MAX_IMAGE_PIXELS < Image.MAX_IMAGE_PIXELS
 
 
 @pytest.mark.parametrize(("width", "height", "message"), [(1, 1, "too small"), (50000, 1, "too small"), (1, 50000, "too small"), (600, 10, "too elongated")])
