@@ -32,7 +32,6 @@ from ocr_model.inputs.pdf_pages import (
     truncation_note,
 )
 
-SNIFF_BYTES = 1024
 
 
 @dataclass(frozen=True)
@@ -45,12 +44,9 @@ class DecodedPage:
 
 
 def is_pdf_upload(source: str | os.PathLike[str] | bytes) -> bool:
-    """Whether an upload is a PDF, from its first bytes (not its name)."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return is_pdf(bytes(source[:SNIFF_BYTES]))
+    """Whether an upload is a PDF (`is_pdf`: from its first bytes, not its name)."""
     try:
-        with open(os.fspath(source), "rb") as handle:
-            return is_pdf(handle.read(SNIFF_BYTES))
+        return is_pdf(source)
     except OSError:
         return False  # the decoder reports the problem
 

@@ -59,14 +59,15 @@ def _print_mode(args: argparse.Namespace, inputs: list, options: dict[str, Any])
     """The original command: print each image's (or PDF page's) text; --json collects every result in one file."""
     from ..inputs.image_decode import read_image
     from ..pipeline.predictor import get_model
-    from .run import is_pdf_file, predict_pdf
+    from ..inputs.pdf_pages import is_pdf
+    from .run import predict_pdf
 
     model = get_model()
     results = []
     failures = 0
     for item in inputs:
         try:
-            if is_pdf_file(item.path):
+            if is_pdf(item.path):
                 pages = [(f" page {page.pdf_page.number}", page.predictions) for page in predict_pdf(model, item.path, options, False)]
             else:
                 pages = [("", model.predict(read_image(item.path), **options))]

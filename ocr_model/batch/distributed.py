@@ -23,7 +23,7 @@ import numpy as np
 
 from ..exporters.records import Page, document_record
 from ..inputs.image_decode import read_image
-from ..inputs.pdf_pages import is_pdf
+from ..inputs.pdf_pages import SNIFF_BYTES, is_pdf
 from .discover import INPUT_EXTENSIONS
 from .run import configure_device, predict_pdf
 
@@ -61,7 +61,7 @@ class OcrPredictor:
         documents: dict[int, dict[str, Any]] = {}  # PDFs, read page by page
         for index, data in enumerate(batch["bytes"]):
             try:
-                if is_pdf(bytes(data[:1024])):
+                if is_pdf(bytes(data[:SNIFF_BYTES])):
                     pages = predict_pdf(self.model, bytes(data), self.options, keep_images=False)
                     documents[index] = document_record(files[index], pages)
                 else:

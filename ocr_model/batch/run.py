@@ -41,15 +41,9 @@ from .outputs import OutputFormat, atomic_write, is_complete, output_paths
 # Running
 
 
-def is_pdf_file(path: Path) -> bool:
-    """Whether a file is a PDF, from its first bytes (not its name)."""
-    with open(path, "rb") as handle:
-        return is_pdf(handle.read(1024))
-
-
 def read_input(path: Path) -> np.ndarray | None:
     """An image file's pixels, or None for a PDF (whose pages are rendered one at a time later)."""
-    return None if is_pdf_file(path) else read_image(path)
+    return None if is_pdf(path) else read_image(path)
 
 
 def predict_pdf(model: Any, source: Path | bytes, options: dict[str, Any], keep_images: bool) -> list[Page]:

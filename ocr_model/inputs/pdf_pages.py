@@ -34,6 +34,7 @@ DEFAULT_MAX_PAGES = 20
 MAX_PAGES_ENV = "OCR_MAX_PDF_PAGES"
 MAX_SIDE = 16_384  # px, either side of a rendered page
 PDF_MAGIC = b"%PDF-"
+SNIFF_BYTES = 1024  # how far into a file `is_pdf` looks for PDF_MAGIC
 
 Source = Union[str, "os.PathLike[str]", bytes]
 
@@ -96,9 +97,15 @@ def default_max_pages() -> int:
     return DEFAULT_MAX_PAGES if value is None else value
 
 
-def is_pdf(head: bytes) -> bool:
-    """Whether a file starting with `head` is a PDF (the header may follow up to 1 KiB of junk)."""
-    return PDF_MAGIC in bytes(head[:1024])
+def is_pdf(source: Source) -> bool:
+    """Whether a file is a PDF, from its first bytes, never its name: the header may follow up to 1 KiB of
+    junk. `source` is the file's bytes (or its first KiB) or its path (OSError if it cannot be read)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        head = bytes(source[:SNIFF_BYTES])
+    else:
+        with open(os.fspath(source), "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    return PDF_MAGIC in head
 
 
 def render_scale(size_pt: tuple[float, float], dpi: float = PAGE_DPI, max_pixels: int = MAX_IMAGE_PIXELS) -> float:
