@@ -1,0 +1,109 @@
+"""PPLCNetV4: the convolutional backbone of the PP-OCRv6 detector and recognizer.
+
+    stem (stride 4) -> stages[0] -> stages[1] -> ... ; each stage is a list of `LCNetV4Block`s,
+    the first of which may change the width and downsample.
+
+The shipped weights are inference exports: every training-time re-parameterised depthwise branch
+(3x3 + 1x1 + identity, each with a BatchNorm) and every conv+BatchNorm is one conv with a bias here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .layers import ConvNormAct, SqueezeExcite, same_pad
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """One stage: `blocks` blocks of width `channels`; the first has `stride` (and takes the
+    previous width); `se` holds the indices of the blocks with squeeze-excite."""
+
+    channels: int
+    blocks: int
+    stride: tuple[int, int] = (1, 1)
+    se: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class BackboneConfig:
+    stem_channels: int  # width inside the stem (its 2x2 branch runs at half of it)
+    out_stem: int  # width after the stem
+    stages: tuple[StageConfig, ...]
+    se_reduction: int = 4
+
+
+class Stem(nn.Module):
+    """Stride 4: 3x3 s2 conv; a 2x2 conv branch beside a 2x2 max-pool (both "SAME", padded bottom/right);
+    concatenated; 3x3 s2 conv; 1x1 conv. ReLU after every conv."""
+
+    def __init__(self, channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.stem1 = ConvNormAct(3, channels, 3, stride=2, act="relu")
+        self.stem2a = ConvNormAct(channels, channels // 2, 2, act="relu", padding=0)
+        self.stem2b = ConvNormAct(channels // 2, channels, 2, act="relu", padding=0)
+        self.stem3 = ConvNormAct(channels * 2, channels, 3, stride=2, act="relu")
+        self.stem4 = ConvNormAct(channels, out_channels, 1, act="relu")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem1(x)
+        branch = self.stem2b(same_pad(self.stem2a(same_pad(x))))
+        pooled = F.max_pool2d(same_pad(x, float("-inf")), 2, stride=1)
+        return self.stem4(self.stem3(torch.cat([pooled, branch], dim=1)))
+
+
+class LCNetV4Block(nn.Module):
+    """3x3 depthwise -> optional SE -> 1x1 expand (2x input width) -> GELU -> 1x1 to the output width,
+    with `t + mixer(t)` (t = depthwise/SE output) when the block keeps width and resolution."""
+
+    def __init__(
+        self, in_channels: int, out_channels: int, stride: tuple[int, int], se: bool, se_reduction: int = 4
+    ) -> None:
+        super().__init__()
+        self.depthwise = ConvNormAct(in_channels, in_channels, 3, stride=stride, groups=in_channels)
+        self.se = SqueezeExcite(in_channels, se_reduction) if se else None
+        self.expand = ConvNormAct(in_channels, in_channels * 2, 1, act="gelu")
+        self.project = ConvNormAct(in_channels * 2, out_channels, 1)
+        self.residual = tuple(stride) == (1, 1) and in_channels == out_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.depthwise(x)
+        if self.se is not None:
+            x = self.se(x)
+        mixed = self.project(self.expand(x))
+        return x + mixed if self.residual else mixed
+
+
+class PPLCNetV4(nn.Module):
+    """Stem then stages; `forward` returns every stage's output (the detector uses all four)."""
+
+    def __init__(self, config: BackboneConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.stem = Stem(config.stem_channels, config.out_stem)
+        stages = []
+        width = config.out_stem
+        for stage in config.stages:
+            blocks = []
+            for index in range(stage.blocks):
+                stride = tuple(stage.stride) if index == 0 else (1, 1)
+                blocks.append(LCNetV4Block(width, stage.channels, stride, index in stage.se, config.se_reduction))
+                width = stage.channels
+            stages.append(nn.Sequential(*blocks))
+        self.stages = nn.ModuleList(stages)
+
+    @property
+    def out_channels(self) -> list[int]:
+        return [stage.channels for stage in self.config.stages]
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        x = self.stem(x)
+        outputs = []
+        for stage in self.stages:
+            x = stage(x)
+            outputs.append(x)
+        return outputs

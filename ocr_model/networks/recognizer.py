@@ -1,0 +1,145 @@
+"""The PP-OCRv6 text-line recognizer: PPLCNetV4 backbone -> LightSVTR encoder -> CTC head.
+
+    (N, 3, 48, W) normalised BGR -> (N, T, classes) logits, T = floor(ceil(W / 4) / 2)
+
+Class 0 is the CTC blank; softmax is applied by the caller (the pipeline decodes greedily from the
+logits; training feeds them to `CTCLoss` after a log-softmax).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .backbone import BackboneConfig, PPLCNetV4, StageConfig
+from .layers import ConvNormAct, check_images
+
+INPUT_HEIGHT = 48
+
+
+@dataclass(frozen=True)
+class RecognizerConfig:
+    backbone: BackboneConfig
+    num_classes: int  # blank + characters (+ the space, PP-OCR's implicit last class)
+    hidden: int = 120  # encoder width
+    depth: int = 2  # transformer blocks
+    heads: int = 8
+    mlp_ratio: int = 2
+    conv_kernel: tuple[int, int] = (1, 7)  # the encoder's local depthwise mixer
+    pool: tuple[int, int] = (3, 2)  # backbone output (3, W/4) -> (1, W/8)
+    input_height: int = INPUT_HEIGHT
+
+
+PPOCRV6_SMALL = RecognizerConfig(
+    backbone=BackboneConfig(
+        stem_channels=48,
+        out_stem=96,
+        stages=(
+            StageConfig(96, 3, (1, 1), se=(0,)),
+            StageConfig(192, 7, (2, 1), se=(1, 3, 5)),
+            StageConfig(384, 3, (2, 1), se=(1,)),
+        ),
+    ),
+    num_classes=18710,
+)
+
+
+class Attention(nn.Module):
+    def __init__(self, dim: int, heads: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, dim * 3)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, steps, dim = x.shape
+        q, k, v = self.qkv(x).reshape(batch, steps, 3, self.heads, dim // self.heads).permute(2, 0, 3, 1, 4)
+        x = F.scaled_dot_product_attention(q, k, v)  # scale (dim/heads)^-0.5, as PaddleOCR
+        return self.proj(x.transpose(1, 2).reshape(batch, steps, dim))
+
+
+class Mlp(nn.Module):
+    def __init__(self, dim: int, hidden: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(F.silu(self.fc1(x)))
+
+
+class TransformerBlock(nn.Module):
+    """Pre-norm: x + attn(norm1(x)), then x + mlp(norm2(x)); LayerNorm eps 1e-5."""
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, eps=1e-5)
+        self.attn = Attention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-5)
+        self.mlp = Mlp(dim, dim * mlp_ratio)
+        self.dropout = nn.Dropout(dropout)  # training only, as PaddleOCR's config
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.dropout(self.attn(self.norm1(x)))
+        return x + self.dropout(self.mlp(self.norm2(x)))
+
+
+class LightSVTREncoder(nn.Module):
+    """Skip branch (1x1 conv, BN, swish) + main branch: 1x1 conv, BN, swish; z + (1x7 depthwise, BN,
+    swish)(z); transformer blocks over the W steps; LayerNorm (eps 1e-6); + skip."""
+
+    def __init__(self, in_channels: int, config: RecognizerConfig) -> None:
+        super().__init__()
+        dim = config.hidden
+        self.skip = ConvNormAct(in_channels, dim, 1, norm=True, act="swish")
+        self.reduce = ConvNormAct(in_channels, dim, 1, norm=True, act="swish")
+        self.local = ConvNormAct(dim, dim, config.conv_kernel, groups=dim, norm=True, act="swish")
+        self.blocks = nn.ModuleList(TransformerBlock(dim, config.heads, config.mlp_ratio) for _ in range(config.depth))
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skip = self.skip(x)
+        z = self.reduce(x)
+        z = z + self.local(z)
+        batch, channels, height, width = z.shape
+        tokens = z.flatten(2).transpose(1, 2)
+        for block in self.blocks:
+            tokens = block(tokens)
+        z = self.norm(tokens).transpose(1, 2).reshape(batch, channels, height, width)
+        return z + skip
+
+
+class CTCHead(nn.Module):
+    def __init__(self, dim: int, num_classes: int) -> None:
+        super().__init__()
+        self.fc = nn.Linear(dim, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x)
+
+
+class Recognizer(nn.Module):
+    """(N, 3, 48, W) -> (N, T, num_classes) logits. The input is cast to the weights' dtype."""
+
+    def __init__(self, config: RecognizerConfig = PPOCRV6_SMALL) -> None:
+        super().__init__()
+        self.config = config
+        self.backbone = PPLCNetV4(config.backbone)
+        self.neck = LightSVTREncoder(self.backbone.out_channels[-1], config)
+        self.head = CTCHead(config.hidden, config.num_classes)
+        self.memory_format = torch.contiguous_format
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_images(x, "the recognizer")
+        if x.shape[2] != self.config.input_height or x.shape[3] == 0:
+            raise ValueError(
+                f"the recognizer needs (N, 3, {self.config.input_height}, W>0) inputs, got {tuple(x.shape)}"
+            )
+        x = x.to(dtype=self.head.fc.weight.dtype, memory_format=self.memory_format)
+        features = F.avg_pool2d(self.backbone(x)[-1], self.config.pool)
+        features = self.neck(features)  # (N, C, 1, T)
+        return self.head(features.squeeze(2).transpose(1, 2))
+
