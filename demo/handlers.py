@@ -42,6 +42,8 @@ from demo.render import (
     draw_annotations,
     encode_jpeg,
     fit_within,
+    turn_image,
+    turn_points,
 )
 
 PREVIEW_JPEG_QUALITY = 92  # the stored clean copy is re-encoded once more after drawing
@@ -74,9 +76,11 @@ class ResultView:
     rows: list[list[Any]]  # [line number (1-based), text, confidence] of the shown lines
     text: str  # full text of the shown lines, one per line
     record: dict[str, Any]  # JSON-able result; polygons in ORIGINAL coordinates
-    display_polygons: list[np.ndarray]  # the drawn polygons, in display coordinates
+    display_polygons: list[np.ndarray]  # the drawn polygons, in display coordinates of the upright view
     summary: str  # one Markdown paragraph: counts, sizes, device, timings
     explorer: dict[str, Any] | None = None  # the interactive view's data (see `explorer_data`)
+    # The clean display image the explorer draws on: the page upright (turned by the result's rotation).
+    display_jpeg: bytes = b""
 
 
 def file_label(source: str | os.PathLike[str] | bytes) -> str:
@@ -310,6 +314,17 @@ def result_record(result: OcrResult, min_confidence: float = 0.0) -> dict[str, A
     return record
 
 
+def upright_polygon(result: OcrResult, polygon: np.ndarray) -> np.ndarray:
+    """A polygon in the ORIGINAL image's pixels -> display pixels of the upright view (the display copy
+    turned clockwise by the result's rotation)."""
+    return turn_points(result.transform.to_display(polygon), result_rotation(result), result.transform.display_size)
+
+
+def result_rotation(result: OcrResult) -> int:
+    """Clockwise degrees the page was turned to be read (auto or chosen); 0 for an upright page."""
+    return int(getattr(result.predictions, "rotation", 0) or 0)
+
+
 def render_view(
     result: OcrResult,
     min_confidence: float = 0.0,
@@ -317,16 +332,20 @@ def render_view(
     highlight_line: int | None = None,
     jpeg_quality: int = 85,
 ) -> ResultView:
-    """Draw the result's shown lines on its display copy. Never calls the engine.
+    """Draw the result's shown lines on its display copy, turned upright when the engine turned the page
+    to read it (auto or chosen), so boxes and written text read the right way up. Never calls the engine.
+    The JSON (`record`) keeps the polygons in the original image's pixels.
 
     `highlight_line` is a 1-based line number (as in the table); ignored when not shown.
     """
     keep = shown_lines(result, min_confidence)
     predictions = result.predictions
-    display_polygons = [result.transform.to_display(predictions.polygons[i]) for i in keep]
+    rotation = result_rotation(result)
+    upright = turn_image(decode_jpeg(result.preview_jpeg), rotation)
+    display_polygons = [upright_polygon(result, predictions.polygons[i]) for i in keep]
     highlight = keep.index(highlight_line - 1) if highlight_line and (highlight_line - 1) in keep else None
     annotated = draw_annotations(
-        decode_jpeg(result.preview_jpeg),
+        upright,
         display_polygons,
         labels=[str(i + 1) for i in keep],
         texts=[predictions.texts[i] for i in keep] if show_text else None,
@@ -340,19 +359,25 @@ def render_view(
         record=result_record(result, min_confidence),
         display_polygons=display_polygons,
         summary=summarize(result, len(keep), min_confidence),
-        explorer=explorer_data(result, rows, display_polygons, show_text),
+        explorer=explorer_data(result, rows, display_polygons, show_text, upright.shape[:2]),
+        display_jpeg=result.preview_jpeg if rotation == 0 else encode_jpeg(upright, PREVIEW_JPEG_QUALITY),
     )
 
 
 def explorer_data(
-    result: OcrResult, rows: Sequence[Sequence[Any]], display_polygons: Sequence[np.ndarray], show_text: bool
+    result: OcrResult,
+    rows: Sequence[Sequence[Any]],
+    display_polygons: Sequence[np.ndarray],
+    show_text: bool,
+    display_size: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    """What the interactive result view draws: display size, and per shown line its number, text,
-    shown confidence and polygon in DISPLAY pixels (the same ones drawn on the annotated JPEG).
+    """What the interactive result view draws: display size (height, width; default the stored preview's),
+    and per shown line its number, text, shown confidence and polygon in DISPLAY pixels (the same ones
+    drawn on the annotated JPEG).
 
-    The view draws these over the display-size JPEG (`preview_jpeg`), so they stay exact at any zoom.
+    The view draws these over the clean display image (`ResultView.display_jpeg`), so they stay exact at any zoom.
     """
-    display_height, display_width = result.transform.display_size
+    display_height, display_width = display_size or result.transform.display_size
     lines = [
         {
             "n": int(number),
@@ -398,9 +423,9 @@ def summarize(result: OcrResult, shown: int, min_confidence: float) -> str:
     if not result.transform.is_identity:
         size += f" (shown at {display_width}×{display_height})"
     parts = [head, size]
-    rotation = getattr(predictions, "rotation", 0)
-    if rotation:
-        parts.append(f"turned {rotation}° clockwise to read")
+    rotation_note = rotation_wording(result)
+    if rotation_note:
+        parts.append(rotation_note)
     text = " · ".join(parts + [f"device `{predictions.device}`", f"{result.elapsed_s:.2f} s"])
     stages = [
         f"{STAGE_LABELS[stage]} {seconds:.2f} s"
@@ -412,6 +437,19 @@ def summarize(result: OcrResult, shown: int, min_confidence: float) -> str:
     if result.note:
         text += f"\n\nℹ️ {result.note}"
     return text
+
+
+def rotation_wording(result: OcrResult) -> str:
+    """How the page was turned, in words: found by the engine ("to read") or asked for (the Orientation
+    option), so forcing 180° on an upright page does not claim the page needed turning."""
+    rotation = result_rotation(result)
+    if not rotation:
+        return ""
+    # The same words as the Orientation choices (demo/engine.py PAGE_ROTATION_CHOICES).
+    turned = {90: "turned 90° clockwise", 180: "turned 180°", 270: "turned 90° counter-clockwise"}[rotation]
+    if "page_rotation" in dict(result.options):
+        return f"{turned} as chosen under Orientation; shown as read"
+    return f"{turned} to read; shown upright"
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,37 @@ def _as_points(polygon: np.ndarray) -> np.ndarray:
     return points
 
 
+ROTATIONS = (0, 90, 180, 270)
+
+
+def turn_image(rgb: np.ndarray, rotation: int) -> np.ndarray:
+    """`rgb` turned clockwise by `rotation` degrees (0, 90, 180, 270); a new C-contiguous array
+    unless `rotation` is 0 (then `rgb` itself)."""
+    if rotation not in ROTATIONS:
+        raise ValueError(f"rotation must be one of {ROTATIONS}, got {rotation!r}")
+    if rotation == 0:
+        return rgb
+    return np.ascontiguousarray(np.rot90(rgb, k=-(rotation // 90)))
+
+
+def turn_points(points: np.ndarray, rotation: int, size: tuple[int, int]) -> np.ndarray:
+    """Points (K, 2) in an image of `size` (height, width) -> the same spots in that image turned
+    clockwise by `rotation` (as `turn_image` turns it). Pixel-edge coordinates, so the image's corners
+    map onto the turned image's corners exactly; the inverse of the engine's `rotate_points_back`."""
+    if rotation not in ROTATIONS:
+        raise ValueError(f"rotation must be one of {ROTATIONS}, got {rotation!r}")
+    height, width = size
+    xy = _as_points(points)
+    x, y = xy[:, 0], xy[:, 1]
+    if rotation == 0:
+        return xy.copy()
+    if rotation == 90:  # the left edge becomes the top: (x, y) -> (height - y, x)
+        return np.stack([height - y, x], axis=1)
+    if rotation == 180:
+        return np.stack([width - x, height - y], axis=1)
+    return np.stack([y, width - x], axis=1)  # 270: the right edge becomes the top
+
+
 def display_transform(original_size: tuple[int, int], max_display_size: int) -> DisplayTransform:
     """The transform to a copy whose longer side is at most `max_display_size` (never upscaled)."""
     height, width = original_size

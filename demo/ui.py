@@ -367,7 +367,7 @@ def build_demo(
         # ---- handlers (called directly in Gradio's worker thread; no extra threads) -----
         def show(view: handlers.ResultView, result: OcrResult) -> list[Any]:
             stem = _stem(result.name)
-            preview_path = write_cache_file(cache_dir, result.preview_jpeg, f"{stem}_view.jpg")
+            preview_path = write_cache_file(cache_dir, view.display_jpeg or result.preview_jpeg, f"{stem}_view.jpg")
             image_path = write_cache_file(cache_dir, view.annotated_jpeg, f"{stem}_ocr.jpg")
             json_path = write_cache_file(cache_dir, handlers.record_json(view.record), f"{stem}_ocr.json")
             explorer_value = dict(view.explorer or {}, image=gr.FileData(path=preview_path, mime_type="image/jpeg").model_dump())
