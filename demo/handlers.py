@@ -33,7 +33,7 @@ from demo.documents import (
 from ocr_model.exporters.layout import layout_text
 from ocr_model.inputs.pdf_pages import default_max_pages, truncation_note
 from demo.engine import OcrEngine, is_out_of_memory, release_memory
-from demo.history import History, OcrResult, push
+from demo.history import Document, History, HistoryEntry, OcrResult, document_budget, push
 from demo.render import (
     DisplayTransform,
     decode_jpeg,
@@ -116,8 +116,10 @@ def read_page(
     config: AppConfig,
     name: str,
     started: float,
+    budget_bytes: int | None = None,
 ) -> OcrResult:
-    """Run the engine once on a decoded image (or PDF page) and keep only display-size data.
+    """Run the engine once on a decoded image (or PDF page) and keep only display-size data
+    (within `budget_bytes`, default one history entry's share).
 
     The page comes in a one-element list that this function empties, so that after an
     out-of-memory error nothing else holds the full-size image when memory is released.
@@ -146,6 +148,7 @@ def read_page(
         options=options,
         config=config,
         started=started,
+        budget_bytes=budget_bytes,
     )
     if decoded.page is None:
         return result
@@ -186,7 +189,9 @@ def run_pages(
         assert page is not None
         if on_page is not None:
             on_page(page.number, min(page.count, limit))
-        yield read_page(engine, box, options, config, f"{label} · page {page.number} of {page.count}", started)
+        # The pages are kept as one history entry: they share a document's part of the history budget.
+        budget = document_budget(config.max_history_bytes, config.max_results_in_memory, min(page.count, limit))
+        yield read_page(engine, box, options, config, f"{label} · page {page.number} of {page.count}", started, budget)
 
 
 def pdf_page_limit() -> int:
@@ -216,9 +221,11 @@ def make_result(
     options: Mapping[str, Any],
     config: AppConfig,
     started: float | None = None,
+    budget_bytes: int | None = None,
 ) -> OcrResult:
-    """Build the stored result; `rgb` (full size) is read, never kept or modified."""
-    budget = config.max_history_bytes // config.max_results_in_memory
+    """Build the stored result; `rgb` (full size) is read, never kept or modified. Its preview fits
+    `budget_bytes` (default: one history entry's share, max_history_bytes / max_results_in_memory)."""
+    budget = config.max_history_bytes // config.max_results_in_memory if budget_bytes is None else budget_bytes
     preview_jpeg, transform, display_rgb = fit_preview(rgb, config.max_display_size, budget)
     thumbnail = fit_within(display_rgb, config.thumbnail_size)
     return OcrResult(
@@ -496,11 +503,18 @@ def single_request(
     results = list(run_pages(engine, decode, source, options, config, on_page=on_page))
     if not results:
         raise InputError("Nothing to read in this file.")
-    new_history = history or ()
-    for result in reversed(results):  # page 1 ends up first (newest) in the history, then page 2, ...
-        new_history = push(new_history, result, config.max_results_in_memory, config.max_history_bytes)
+    new_history = push(history or (), history_entry(results, file_label(source)), config.max_results_in_memory, config.max_history_bytes)
     view = render_view(results[0], min_confidence, show_text, None, config.display_jpeg_quality)
     return SingleOutcome(view=view, result=results[0], history=new_history, results=tuple(results), name=file_label(source))
+
+
+def history_entry(results: Sequence[OcrResult], name: str) -> HistoryEntry:
+    """What the history keeps of one upload: the result of an image (or a one-page PDF), or all the
+    pages of a longer PDF as one `Document` entry."""
+    if len(results) == 1:
+        return results[0]
+    page = getattr(results[0], "page", None)
+    return Document(name=name, pages=tuple(results), page_count=page.count if page is not None else len(results))
 
 
 def document_record(results: Sequence[OcrResult], name: str, min_confidence: float = 0.0) -> dict[str, Any]:
@@ -591,8 +605,9 @@ def batch_request(
                 continue
             rows.append([name, 0, 0.0, f"stopped after page {len(file_results)}: {error}"])
         pages_left -= max(1, len(file_results))
+        if file_results:
+            new_history = push(new_history, history_entry(file_results, name), config.max_results_in_memory, config.max_history_bytes)
         for result in file_results:
-            new_history = push(new_history, result, config.max_results_in_memory, config.max_history_bytes)
             rows.append([result.name, len(result.predictions), round(result.elapsed_s, 2), "ok"])
             all_records.append(result_record(result, 0.0))
             records.append(filter_record(all_records[-1], min_confidence))

@@ -29,7 +29,7 @@ from demo.engine import (
 )
 from demo.documents import safe_stem
 from demo.files import write_cache_file
-from demo.history import History, OcrResult, get
+from demo.history import History, OcrResult, entry_caption, entry_pages, get
 
 LOGGER = logging.getLogger(__name__)
 
@@ -361,7 +361,7 @@ def build_demo(
             items = []
             for entry in history:
                 path = write_cache_file(cache_dir, entry.thumbnail_jpeg, f"{_stem(entry.name)}_thumb.jpg")
-                items.append((path, f"{entry.name} · {len(entry.predictions)} lines"))
+                items.append((path, entry_caption(entry)))
             return items
 
         # ---- handlers (called directly in Gradio's worker thread; no extra threads) -----
@@ -448,8 +448,8 @@ def build_demo(
                 json_path = write_cache_file(cache_dir, handlers.record_json(document), f"{_stem(outcome.name)}_ocr.json")
                 view[3] = gr.DownloadButton(value=json_path, interactive=True)
                 view[5] = (
-                    f"**{len(outcome.results)} pages** read from `{outcome.name}`; showing page 1, the history below "
-                    f"holds the pages (up to {config.max_results_in_memory}).\n\n{view[5]}"
+                    f"**{len(outcome.results)} pages** read from `{outcome.name}`; showing page 1. The history below "
+                    f"keeps the document as one entry, and the exports hold every page.\n\n{view[5]}"
                 )
             return view + [
                 gallery_items(outcome.history), outcome.result, outcome.history, None,
@@ -499,13 +499,15 @@ def build_demo(
         @user_errors
         def on_history_select(history: History, min_conf: float, write_text: bool, event: gr.SelectData):
             try:
-                result = get(history or (), int(event.index))
+                entry = get(history or (), int(event.index))
             except ValueError as error:
                 raise handlers.InputError("That history entry has expired; please run the image again.") from error
+            pages = entry_pages(entry)  # a PDF's entry holds all its pages: page 1 is shown, the exports hold all
+            result = pages[0]
             shown = present(result, min_conf, write_text)
             shown[5] += HISTORY_NOTE
             # the input is cleared: Run must not silently re-run the last upload instead of this entry
-            return shown + [result, None, None, *export_values([result], result.name), None, None]
+            return shown + [result, None, None, *export_values(list(pages), entry.name), None, None]
 
         @gr.mcp.tool(_meta={"outputSchema": RESULT_SCHEMA})  # Gradio's tool list has no output schema field
         @user_errors

@@ -41,10 +41,11 @@ def test_each_pdf_page_is_one_result_with_page_info_and_display_size_previews(fa
     )
     assert started == [(1, 3), (2, 3), (3, 3)]
     assert [r.name for r in outcome.results] == [f"doc.pdf · page {n} of 3" for n in (1, 2, 3)]
-    assert outcome.result is outcome.results[0] and len(outcome.history) == 3
+    assert outcome.result is outcome.results[0] and len(outcome.history) == 1  # the document is one entry
+    assert outcome.history[0].pages == outcome.results
     # rendered at 200 dpi: 1700 x 2200 px pages; the engine saw them, the history keeps 512 px previews
     assert [call["shape"] for call in fake_engine.calls] == [(2200, 1700, 3)] * 3
-    for result in outcome.history:
+    for result in outcome.history[0].pages:
         assert max(decode_jpeg(result.preview_jpeg).shape[:2]) <= 512
     record = outcome.view.record
     assert record["page"] == {"number": 1, "count": 3, "width_pt": 612.0, "height_pt": 792.0, "scale": pytest.approx(200 / 72), "dpi": 200.0}

@@ -5,7 +5,11 @@ import pytest
 
 from demo.config import AppConfig
 from demo.handlers import make_result
-from demo.history import OcrResult, entry_bytes, get, history_bytes, push
+from demo import handlers
+from demo.history import Document, OcrResult, document_budget, entry_bytes, entry_caption, entry_pages, get, history_bytes, push
+from ocr_model.inputs.image_decode import decode_image
+from pdf_samples import pdf_of_images, text_page
+from conftest import ASSETS_DIR
 from demo.render import decode_jpeg
 
 
@@ -111,3 +115,65 @@ def test_push_drops_the_oldest_entries_beyond_the_byte_budget(fake_engine):
     for entry in entries:
         history = push(history, entry, capacity=10, max_bytes=3 * size)
     assert [entry.name for entry in history] == ["e4", "e3", "e2"]
+
+
+def _pdf(tmp_path, pages: int, resolution: float = 100.0):
+    """Pages of 4.25 x 5.5 in at the default resolution: read at 200 dpi, 850 x 1100 px."""
+    path = tmp_path / "report.pdf"
+    images = [text_page([f"Page {n} of the report", "Revenue grew 12 % on the year"], size=(425, 550)) for n in range(1, pages + 1)]
+    path.write_bytes(pdf_of_images(images, resolution=resolution))
+    return path
+
+
+def test_a_twenty_page_pdf_is_one_entry_and_leaves_the_sessions_other_results_in_place(fake_engine, tmp_path):
+    """Issue 18: a 20-page PDF pushed each page as an entry, evicting every earlier result."""
+    config = AppConfig(max_results_in_memory=10, max_history_mb=5)
+    history = ()
+    for seed in range(6):  # six noisy photos, each filling most of its share of the budget
+        image = _noisy_photo(seed, side=1024)
+        history = push(history, make_result(image, fake_engine.predict(image), name=f"p{seed}", note=None, options={}, config=config),
+                       config.max_results_in_memory, config.max_history_bytes)
+    earlier = history
+    assert history_bytes(earlier) > 2 * 2**20
+
+    outcome = handlers.single_request(fake_engine, decode_image, str(_pdf(tmp_path, 20)), {}, history, config)
+    document = outcome.history[0]
+    assert isinstance(document, Document) and document.name == "report.pdf" and document.page_count == 20
+    assert entry_pages(document) == outcome.results and len(document.pages) == 20
+    assert outcome.history[1:] == earlier  # nothing evicted
+    assert history_bytes(outcome.history) <= config.max_history_bytes
+    assert entry_bytes(document) <= config.max_history_bytes // 4  # a document holds at most a quarter
+    for page in document.pages:  # every page is still a readable preview its polygons map onto
+        preview = decode_jpeg(page.preview_jpeg)
+        assert preview.shape[:2] == page.transform.display_size and max(preview.shape[:2]) >= 700
+    assert entry_caption(document) == "report.pdf · 20 pages"
+    assert get(outcome.history, 0) is document
+
+
+def test_a_pdf_in_a_batch_is_one_entry_too(fake_engine, tmp_path):
+    config = AppConfig(max_results_in_memory=10, max_history_mb=5)
+    outcome = handlers.batch_request(
+        fake_engine, decode_image, [str(_pdf(tmp_path, 3, resolution=400.0)), str(ASSETS_DIR / "receipt.jpg")], {}, (), config
+    )
+    assert [type(entry).__name__ for entry in outcome.history] == ["OcrResult", "Document"]
+    assert len(outcome.history[1].pages) == 3 and outcome.history[0].name == "receipt.jpg"
+
+
+def test_document_budget_shares_a_quarter_of_the_history_and_never_more_than_one_image_per_page():
+    assert document_budget(5 * 2**20, 10, 20) == 5 * 2**20 // 4 // 20
+    assert document_budget(5 * 2**20, 10, 2) == 5 * 2**20 // 10  # a short document: full quality pages
+    with pytest.raises(ValueError):
+        document_budget(5 * 2**20, 10, 0)
+
+
+def test_captions_count_lines_and_pages_in_words(fake_engine):
+    """The gallery said "1 lines"."""
+    one = result_for(fake_engine, "a.png")
+    one = dataclasses.replace(one, predictions=dataclasses.replace(
+        one.predictions, polygons=one.predictions.polygons[:1], texts=one.predictions.texts[:1], confidences=one.predictions.confidences[:1]))
+    assert entry_caption(one) == "a.png · 1 line"
+    assert entry_caption(result_for(fake_engine, "b.png")) == "b.png · 2 lines"
+    assert entry_caption(Document("c.pdf", (one,), page_count=1)) == "c.pdf · 1 page"
+    assert entry_caption(Document("d.pdf", (one, one), page_count=30)) == "d.pdf · 2 of 30 pages"
+    with pytest.raises(ValueError):
+        Document("e.pdf", ())
