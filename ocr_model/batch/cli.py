@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .discover import InputError, check_unique_outputs, discover_inputs
+from .discover import InputError, Skipped, check_unique_outputs, discover, printable
 from .outputs import FORMATS, parse_formats
 from .run import RunSettings, default_workers
 
@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=_positive, default=None, help="torch CPU threads per worker (default: cores / workers)")
     parser.add_argument("--batch-size", type=_positive, default=None, help="images per engine call (default: 8 on GPU, 1 on CPU)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-follow-symlinks", action="store_true",
+        help="skip (and report) symbolic links to files met in folders and globs; by default they are followed, "
+        "even to files outside the input folder (symlinked folders are never entered)",
+    )
     return parser
 
 
@@ -55,28 +60,35 @@ def _resolve_device(requested: str) -> str:
     return select_device()  # validates the name and CUDA's presence (ValueError)
 
 
+def _report_skipped(skipped: list[Skipped]) -> None:
+    for item in skipped:
+        print(f"skipped: {printable(item.path)}: {item.why}", file=sys.stderr)
+
+
 def _print_mode(args: argparse.Namespace, inputs: list, options: dict[str, Any]) -> int:
     """The original command: print each image's (or PDF page's) text; --json collects every result in one file."""
-    from ..inputs.image_decode import read_image
     from ..pipeline.predictor import get_model
-    from ..inputs.pdf_pages import is_pdf
-    from .run import predict_pdf
+    from .run import predict_pdf, read_input
 
+    if not inputs:
+        return 0
     model = get_model()
     results = []
     failures = 0
     for item in inputs:
+        name = printable(str(item.path))
         try:
-            if is_pdf(item.path):
-                pages = [(f" page {page.pdf_page.number}", page.predictions) for page in predict_pdf(model, item.path, options, False)]
+            image = read_input(item.path)
+            if isinstance(image, bytes):
+                pages = [(f" page {page.pdf_page.number}", page.predictions) for page in predict_pdf(model, image, options, False)]
             else:
-                pages = [("", model.predict(read_image(item.path), **options))]
-        except (OSError, ValueError) as error:
-            print(f"== {item.path}: cannot read it ({error})", file=sys.stderr)
+                pages = [("", model.predict(image, **options))]
+        except Exception as error:  # noqa: BLE001 - one bad file must not stop the others (as in bulk mode)
+            print(f"== {name}: cannot read it ({printable(str(error))})", file=sys.stderr)
             failures += 1
             continue
         for label, predictions in pages:
-            print(f"== {item.path}{label} ({len(predictions)} lines, {predictions.timings.get('total', 0.0):.2f} s)")
+            print(f"== {name}{label} ({len(predictions)} lines, {predictions.timings.get('total', 0.0):.2f} s)")
             for text in predictions.texts:
                 print(text)
             results.append({"path": str(item.path), **predictions.to_dict()})
@@ -98,23 +110,29 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     options = {"orientation": args.orientation} if args.orientation else {}
     try:
-        inputs = discover_inputs(args.inputs, exclude=args.out)
+        found = discover(args.inputs, exclude=args.out, follow_symlinks=not args.no_follow_symlinks)
+        inputs = found.inputs
         if args.out is not None:
             check_unique_outputs(inputs)
         device = _resolve_device(args.device)
-    except (InputError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (InputError, ValueError, OSError) as error:
+        print(f"error: {printable(str(error))}", file=sys.stderr)
         return 2
     try:
         if args.out is None:
-            return _print_mode(args, inputs, options)
-        return _bulk_mode(args, inputs, formats, options, device)
+            _report_skipped(found.skipped)
+            code = _print_mode(args, inputs, options)
+        else:
+            code = _bulk_mode(args, inputs, formats, options, device, found.skipped)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    return max(code, 1) if found.skipped and code == 0 else code
 
 
-def _bulk_mode(args: argparse.Namespace, inputs: list, formats: list, options: dict[str, Any], device: str) -> int:
+def _bulk_mode(
+    args: argparse.Namespace, inputs: list, formats: list, options: dict[str, Any], device: str, skipped: list[Skipped]
+) -> int:
     from ..runtime import physical_core_count
     from .run import run
 
@@ -133,15 +151,18 @@ def _bulk_mode(args: argparse.Namespace, inputs: list, formats: list, options: d
         device=device,
     )
     print(
-        f"{len(inputs)} inputs -> {args.out} ({', '.join(f.name for f in formats)}); device {device}, "
+        f"{len(inputs) + len(skipped)} inputs -> {printable(str(args.out))} ({', '.join(f.name for f in formats)}); device {device}, "
         f"{settings.workers} worker(s) x {settings.threads or '-'} threads, batch {settings.batch_size}",
         file=sys.stderr,
     )
     summary = run(inputs, settings, resume=args.resume, progress=not args.no_progress)
+    # Files that were found but not read (FIFOs, loops...) count as failed: the run did not do them.
+    summary.total += len(skipped)
+    summary.failed[:0] = [(item.path, item.why) for item in skipped]
     if summary.failed:
         print(f"{len(summary.failed)} failed:", file=sys.stderr)
         for file, why in summary.failed[:50]:
-            print(f"  {file}: {why}", file=sys.stderr)
+            print(f"  {printable(file)}: {printable(why)}", file=sys.stderr)
         if len(summary.failed) > 50:
             print(f"  ... and {len(summary.failed) - 50} more", file=sys.stderr)
     print(summary.line())

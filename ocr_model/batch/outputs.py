@@ -1,10 +1,12 @@
 """Bulk outputs: the formats one input is written in, where each goes (`a/b.jpg` -> `OUT/a/b.jpg.json`),
 atomic writes (a temp file in the same folder, fsynced, renamed over the target: a run that is killed never
-leaves a half-written file where a finished one is expected) and `is_complete`, which `--resume` trusts.
+leaves a half-written file where a finished one is expected), and the per-input manifest written last
+(`write_outputs`) that `is_complete`, and so `--resume`, trusts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -101,16 +103,53 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def is_complete(paths: Sequence[Path]) -> bool:
-    """True when every output exists and each JSON output parses as a result (what --resume trusts)."""
-    for path in paths:
-        if not path.is_file():
+def manifest_path(out_dir: Path, relative: PurePosixPath) -> Path:
+    """The manifest of one input's outputs (`a/b.jpg` -> `OUT/a/.b.jpg.manifest`): hidden, and not `.json`,
+    so that globbing the results does not pick it up."""
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        raise ValueError(f"output path must be relative and inside the output folder, got {relative}")
+    return out_dir.joinpath(*relative.parent.parts, f".{relative.name}.manifest")
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_outputs(out_dir: Path, relative: PurePosixPath, rendered: Sequence[tuple[OutputFormat, bytes]]) -> None:
+    """Write one input's outputs, each atomically, then its manifest (name, size and SHA-256 of each), also
+    atomically and last: the manifest exists only once every output listed in it is whole. An old manifest is
+    removed first, so a run killed midway never leaves one that vouches for outputs being replaced."""
+    manifest = manifest_path(out_dir, relative)
+    manifest.unlink(missing_ok=True)
+    paths = output_paths(out_dir, relative, [fmt for fmt, _ in rendered])
+    entries = {}
+    for (fmt, data), path in zip(rendered, paths):
+        atomic_write(path, data)
+        entries[fmt.name] = {"name": path.name, "bytes": len(data), "sha256": _digest(data)}
+    record = {"file": relative.as_posix(), "outputs": entries}
+    atomic_write(manifest, json.dumps(record, ensure_ascii=True, indent=1).encode("ascii"))
+
+
+# A manifest is a few hundred bytes; anything much bigger is not one of ours.
+_MAX_MANIFEST_BYTES = 1 << 16
+
+
+def is_complete(out_dir: Path, relative: PurePosixPath, formats: Sequence[OutputFormat]) -> bool:
+    """True when the input's manifest lists every requested format and each output still has the size and
+    SHA-256 it was written with (what --resume trusts): a missing, truncated, emptied or edited output, or
+    outputs from a run that was killed before its manifest, mean the input is read again."""
+    try:
+        manifest = manifest_path(out_dir, relative)
+        if manifest.stat().st_size > _MAX_MANIFEST_BYTES:
             return False
-        if path.suffix == ".json":
-            try:
-                data = json.loads(path.read_bytes())
-            except (OSError, ValueError):
+        record = json.loads(manifest.read_bytes())
+        entries = record["outputs"]
+        for fmt, path in zip(formats, output_paths(out_dir, relative, formats)):
+            entry = entries[fmt.name]
+            if entry["name"] != path.name or not path.is_file() or path.stat().st_size != entry["bytes"]:
                 return False
-            if not isinstance(data, dict) or "file" not in data or not ("lines" in data or "pages" in data):
+            if _digest(path.read_bytes()) != entry["sha256"]:
                 return False
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
     return True

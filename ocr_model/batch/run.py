@@ -5,7 +5,7 @@
 - `discover.discover_inputs` turns files, folders (recursive, by extension) and glob patterns into `InputFile`s,
   each with the relative path its outputs mirror under the output folder.
 - `outputs.output_paths` maps an input to one file per format (`a/b.jpg` -> `OUT/a/b.jpg.json`);
-  `outputs.atomic_write` never leaves a half-written file; `outputs.is_complete` is what `--resume` trusts.
+  `outputs.atomic_write` never leaves a half-written file; `outputs.is_complete` checks the manifest written last, which is what `--resume` trusts.
 - `run` reads, predicts and writes every input not already complete: in this process (batched through
   `predict_batch`, the GPU path) or in worker processes that each load the model once (the CPU path). A file
   that cannot be read or predicted is reported and skipped; the `RunSummary` counts it.
@@ -33,17 +33,19 @@ from ..exporters.records import Page
 from ..inputs.image_decode import read_image
 from ..inputs.pdf_pages import is_pdf, iter_pdf_pages
 from ..types import Predictions
-from .discover import InputFile
-from .outputs import OutputFormat, atomic_write, is_complete, output_paths
+from .discover import InputFile, printable, read_regular_file
+from .outputs import OutputFormat, is_complete, manifest_path, output_paths, write_outputs as write_manifested
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Running
 
 
-def read_input(path: Path) -> np.ndarray | None:
-    """An image file's pixels, or None for a PDF (whose pages are rendered one at a time later)."""
-    return None if is_pdf(path) else read_image(path)
+def read_input(path: Path) -> np.ndarray | bytes:
+    """An image file's pixels, or a PDF's bytes (its pages are rendered one at a time later). Only a regular
+    file is read (`read_regular_file`): a FIFO or device put in place of a discovered file is refused."""
+    data = read_regular_file(path)
+    return data if is_pdf(data) else read_image(data)
 
 
 def predict_pdf(model: Any, source: Path | bytes, options: dict[str, Any], keep_images: bool) -> list[Page]:
@@ -120,16 +122,15 @@ def plan(inputs: Sequence[InputFile], settings: RunSettings, resume: bool) -> tu
     """The inputs still to run, and how many were skipped because their outputs are complete."""
     if not resume:
         return list(inputs), 0
-    todo = [item for item in inputs if not is_complete(output_paths(settings.out_dir, item.relative, settings.formats))]
+    todo = [item for item in inputs if not is_complete(settings.out_dir, item.relative, settings.formats)]
     return todo, len(inputs) - len(todo)
 
 
 def write_outputs(item: InputFile, pages: Sequence[Page], settings: RunSettings) -> None:
-    """Write every format of one input (each atomically; the JSON, which --resume checks, last)."""
-    paths = output_paths(settings.out_dir, item.relative, settings.formats)
-    ordered = sorted(zip(settings.formats, paths), key=lambda pair: pair[0].name == "json")
-    for fmt, path in ordered:
-        atomic_write(path, fmt.render(item.relative.as_posix(), pages))
+    """Render and write every format of one input (each atomically), then its manifest (what --resume checks)."""
+    file = item.relative.as_posix()
+    rendered = [(fmt, fmt.render(file, pages)) for fmt in settings.formats]
+    write_manifested(settings.out_dir, item.relative, rendered)
 
 
 def _describe(error: BaseException) -> str:
@@ -149,13 +150,15 @@ def _image_page(image: np.ndarray, predictions: Predictions, settings: RunSettin
     return Page(predictions, image if _keeps_images(settings) else None)
 
 
-def process_one(model: Any, item: InputFile, settings: RunSettings) -> Outcome:
-    """Read, predict and write one input; any failure becomes an Outcome with its error."""
+def process_one(model: Any, item: InputFile, settings: RunSettings, image: np.ndarray | bytes | None = None) -> Outcome:
+    """Read (unless `image`, what read_input returned, is given), predict and write one input; any failure
+    becomes an Outcome with its error."""
     file = item.relative.as_posix()
     try:
-        image = read_input(item.path)
         if image is None:
-            pages = predict_pdf(model, item.path, settings.options, _keeps_images(settings))
+            image = read_input(item.path)
+        if isinstance(image, bytes):
+            pages = predict_pdf(model, image, settings.options, _keeps_images(settings))
         else:
             pages = [_image_page(image, model.predict(image, **settings.options), settings)]
         write_outputs(item, pages, settings)
@@ -193,8 +196,8 @@ def _run_in_process(
                 except Exception as error:  # noqa: BLE001
                     report(Outcome(item.relative.as_posix(), error=_describe(error)))
                     continue
-                if image is None:  # a PDF
-                    report(process_one(model, item, settings))
+                if isinstance(image, bytes):  # a PDF
+                    report(process_one(model, item, settings, image))
                 else:
                     ready.append((item, image))
             if not ready:
@@ -295,7 +298,7 @@ def _run_in_workers(todo: Sequence[InputFile], settings: RunSettings, report: Ca
         except BaseException:
             _stop_pool(pool)
             for item in in_flight.values():  # killed mid-write: remove their temp files
-                for path in output_paths(settings.out_dir, item.relative, settings.formats):
+                for path in [*output_paths(settings.out_dir, item.relative, settings.formats), manifest_path(settings.out_dir, item.relative)]:
                     for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
                         leftover.unlink(missing_ok=True)
             raise
@@ -355,7 +358,7 @@ def run(
             summary.images += outcome.images
         else:
             summary.failed.append((outcome.file, outcome.error))
-            say(f"failed: {outcome.file}: {outcome.error}")
+            say(f"failed: {printable(outcome.file)}: {printable(outcome.error)}")
             bar.set_postfix(failed=len(summary.failed), refresh=False)
         bar.update(1)
 

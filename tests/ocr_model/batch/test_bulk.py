@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ocr_model.batch import outputs, run as bulk
 from ocr_model.batch.discover import InputError, InputFile, check_unique_outputs, discover_inputs
-from ocr_model.batch.outputs import atomic_write, is_complete, output_paths, parse_formats, temp_path
+from ocr_model.batch.outputs import atomic_write, output_paths, parse_formats, temp_path
 from ocr_model.batch.run import RunSettings
 from ocr_model.inputs.image_decode import ImageRejected, read_image
 
@@ -128,18 +128,6 @@ def test_a_failed_atomic_write_keeps_the_old_file_and_removes_its_temp(tmp_path,
     with pytest.raises(KeyboardInterrupt):
         atomic_write(target, b"new")
     assert target.read_bytes() == b"old" and not temp_path(target).exists()
-
-
-def test_is_complete_trusts_only_whole_result_files(tmp_path):
-    path = tmp_path / "a.png.json"
-    assert not is_complete([path])
-    path.write_text('{"file": "a.png", "lines": [{"text": "x"')  # half a file (written without atomic_write)
-    assert not is_complete([path])
-    path.write_text('{"something": "else"}')
-    assert not is_complete([path])
-    path.write_text('{"file": "a.png", "image_size": {"height": 1, "width": 1}, "lines": []}')
-    assert is_complete([path])
-    assert not is_complete([path, tmp_path / "a.png.txt"])
 
 
 # --- decoding -----------------------------------------------------------------------------------------
@@ -317,9 +305,10 @@ def cli(*args: str, **popen: object) -> subprocess.Popen:
 
 
 def wait_for_outputs(process: subprocess.Popen, out: Path, more_than: int, timeout: float = 180) -> list[Path]:
+    """Wait until more than `more_than` inputs are complete (their manifest, written last, exists)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        outputs = sorted(out.rglob("*.json"))
+        outputs = sorted(out.rglob(".*.manifest"))
         if len(outputs) > more_than:
             return outputs
         if process.poll() is not None:
@@ -327,6 +316,12 @@ def wait_for_outputs(process: subprocess.Popen, out: Path, more_than: int, timeo
         time.sleep(0.02)
     process.kill()
     pytest.fail("no new output in time")
+
+
+def complete_results(out: Path) -> dict[Path, int]:
+    """The JSON results whose manifest (written last, what --resume trusts) exists, with their mtimes."""
+    results = [manifest.with_name(manifest.name[1 : -len(".manifest")] + ".json") for manifest in out.rglob(".*.manifest")]
+    return {path: path.stat().st_mtime_ns for path in results}
 
 
 @pytest.fixture(scope="module")
@@ -351,7 +346,7 @@ def test_interrupted_killed_and_resumed_runs_end_with_every_output_complete(rece
     stdout, stderr = run1.communicate(timeout=120)
     assert run1.returncode == 130, stderr
     assert "Traceback" not in stderr and "interrupted" in stdout
-    after_interrupt = {path: path.stat().st_mtime_ns for path in out.rglob("*.json")}
+    after_interrupt = complete_results(out)
     assert 1 <= len(after_interrupt) < total_good, "the interrupt came too late to test anything"
 
     # 2. Resume, then SIGKILL (no chance to clean up) as soon as one more output appears.
@@ -359,9 +354,9 @@ def test_interrupted_killed_and_resumed_runs_end_with_every_output_complete(rece
     wait_for_outputs(run2, out, len(after_interrupt))
     os.killpg(run2.pid, signal.SIGKILL)
     run2.communicate(timeout=60)
-    after_kill = {path: path.stat().st_mtime_ns for path in out.rglob("*.json")}
+    after_kill = complete_results(out)
     assert len(after_kill) < total_good, "the kill came too late to test anything"
-    assert all(json.loads(path.read_text())["lines"] for path in after_kill)  # no half file under a final name
+    assert all(json.loads(path.read_text())["lines"] for path in out.rglob("*.json"))  # no half file under a final name
     assert all(after_kill[path] == mtime for path, mtime in after_interrupt.items())  # finished ones not redone
 
     # 3. Resume to the end: only the missing ones are read; the broken file fails; exit code 1.
@@ -377,7 +372,7 @@ def test_interrupted_killed_and_resumed_runs_end_with_every_output_complete(rece
         result = json.loads((out / f"shop{index % 2}" / f"r{index}.png.json").read_text())
         assert result["file"] == f"shop{index % 2}/r{index}.png"
         assert [line["text"] for line in result["lines"]] == [f"{LINES[0]}-{index}", LINES[1], LINES[2]]
-    leftovers = [path.name for path in out.rglob("*") if path.is_file() and not path.name.endswith(".json")]
+    leftovers = [path.name for path in out.rglob("*") if path.is_file() and not path.name.endswith((".json", ".manifest"))]
     assert all(name.startswith(".") and name.endswith(".tmp") for name in leftovers)  # at most the killed run's temp file
 
 
