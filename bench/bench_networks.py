@@ -36,9 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 
 from ocr_model.networks import model_files  # noqa: E402
 from ocr_model.networks import (  # noqa: E402
-    load_detection_network,
-    load_orientation_network,
-    load_recognition_network,
+    load_detector,
+    load_orientation_classifier,
+    load_recognizer,
+    prepare_for_inference,
 )
 
 DETECTION_SHAPES = [(1, 3, 736, 736), (1, 3, 960, 960), (1, 3, 960, 1280)]
@@ -99,9 +100,11 @@ def main() -> None:
 
     start = time.perf_counter()
     networks = {
-        "det": (load_detection_network(), model_files.detection_model_path(), DETECTION_SHAPES),
-        "rec": (load_recognition_network(), model_files.recognition_model_path(), RECOGNITION_SHAPES),
-        "cls": (load_orientation_network(), model_files.orientation_model_path(), ORIENTATION_SHAPES),
+        # As build_model runs them on a CPU: BatchNorms folded, channels-last (the torch side returns
+        # logits, onnxruntime probabilities: the final sigmoid/softmax is a negligible share).
+        "det": (prepare_for_inference(load_detector()), model_files.detection_model_path(), DETECTION_SHAPES),
+        "rec": (prepare_for_inference(load_recognizer()), model_files.recognition_model_path(), RECOGNITION_SHAPES),
+        "cls": (prepare_for_inference(load_orientation_classifier()), model_files.orientation_model_path(), ORIENTATION_SHAPES),
     }
     print(f"torch {torch.__version__} ({args.precision}), {args.threads} threads, {args.clock} clock, "
           f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}; loaded the three torch networks in {time.perf_counter() - start:.2f}s")

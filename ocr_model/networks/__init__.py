@@ -1,37 +1,41 @@
-"""The three PP-OCR networks as torch ``nn.Module``s, built from the rapidocr ONNX files.
+"""The three PP-OCR networks as plain PyTorch modules.
 
->>> det = load_detection_network()       # (N, 3, H, W) -> (N, 1, H, W) text probability map
->>> rec = load_recognition_network()     # (N, 3, 48, W) -> (N, T, 18710) CTC probabilities
->>> cls = load_orientation_network()     # (N, 3, 48, 192) -> (N, 2) probabilities of [0°, 180°]
->>> chars = load_character_list()        # CTC class i + 1 is chars[i]; 0 is the blank; 18709 is " "
+    detector.py     Detector: PPLCNetV4 backbone -> RepLKFPN neck -> DB head; (N,3,H,W) -> (N,1,H,W) logits
+    recognizer.py   Recognizer: PPLCNetV4 backbone -> LightSVTR encoder -> CTC head; (N,3,48,W) -> (N,T,C) logits
+    orientation.py  OrientationClassifier: MobileNetV3-small; (N,3,48,192) -> (N,2) logits of [0°, 180°]
+    backbone.py     PPLCNetV4 (shared by detector and recognizer); layers.py the blocks they share
 
-All three take float32 images in **BGR** channel order (as rapidocr feeds them), normalised as
-``(pixel / 255 - 0.5) / 0.5``. Run them under ``torch.inference_mode()``. ``rec.logits(x)`` gives
-the pre-softmax scores and ``rec.best_classes(x)`` the greedy (class, probability) per time step.
+Sizes come from config dataclasses (`detector.PPOCRV6_SMALL`, ...), so other sizes of the same
+architecture are other configs. Inputs are BGR, ``(pixel / 255 - 0.5) / 0.5``. `forward` returns
+logits; the pipeline applies the sigmoid / softmax, so training uses the same modules.
 
-How they run: :mod:`ocr_model.networks.onnx_weights` reads the ONNX graph and weights,
-:mod:`.fusion` rewrites the graph into fused operators (conv+BN+bias+activation, GELU, LayerNorm,
-attention, ...), :mod:`.graph_module` executes it with torch functions, the weights being buffers.
+>>> det = load_detector()                 # weights from the rapidocr wheel's ONNX files (onnx_import.py)
+>>> chars = load_character_list()         # CTC class i + 1 is chars[i]; 0 is the blank; the last is " "
 """
 
 from __future__ import annotations
 
+from .detector import Detector, DetectorConfig
 from .loaders import (
-    DetectionNetwork,
-    OrientationNetwork,
-    RecognitionNetwork,
     load_character_list,
-    load_detection_network,
-    load_orientation_network,
-    load_recognition_network,
+    load_detector,
+    load_orientation_classifier,
+    load_recognizer,
+    prepare_for_inference,
 )
+from .orientation import OrientationClassifier, OrientationConfig
+from .recognizer import Recognizer, RecognizerConfig
 
 __all__ = [
-    "DetectionNetwork",
-    "OrientationNetwork",
-    "RecognitionNetwork",
+    "Detector",
+    "DetectorConfig",
+    "OrientationClassifier",
+    "OrientationConfig",
+    "Recognizer",
+    "RecognizerConfig",
     "load_character_list",
-    "load_detection_network",
-    "load_orientation_network",
-    "load_recognition_network",
+    "load_detector",
+    "load_orientation_classifier",
+    "load_recognizer",
+    "prepare_for_inference",
 ]

@@ -210,9 +210,9 @@ def keep_reasonable_quads(quads: list[np.ndarray], scores: list[float], min_side
 
 @torch.inference_mode()
 def run_detection_network(network: torch.nn.Module, batch: torch.Tensor) -> np.ndarray:
-    """(1, 3, H, W) -> (H, W) float32 probability map on the CPU."""
+    """(1, 3, H, W) -> (H, W) float32 probability map on the CPU (the network gives logits)."""
     device = next(network.parameters(), torch.empty(0)).device
-    probabilities = network(batch.to(device))
-    if probabilities.ndim != 4 or probabilities.shape[1] != 1:
-        raise RuntimeError(f"detection network returned shape {tuple(probabilities.shape)}, expected (N, 1, H, W)")
-    return probabilities[0, 0].float().cpu().numpy()
+    logits = network(batch.to(device))
+    if logits.ndim != 4 or logits.shape[1] != 1:
+        raise RuntimeError(f"detection network returned shape {tuple(logits.shape)}, expected (N, 1, H, W)")
+    return torch.sigmoid(logits[0, 0].float()).cpu().numpy()

@@ -19,7 +19,7 @@ def upside_down_probabilities(
     network: torch.nn.Module, crops: LineSource | Sequence[np.ndarray], batch_buckets: Sequence[int] = ()
 ) -> list[float]:
     """Probability that each line (RGB uint8 crop or a `LineSource` line, horizontal) is rotated
-    by 180°. `batch_buckets`: batch sizes to pad to (see recognition.recognize_lines)."""
+    by 180°. The network gives [0°, 180°] logits. `batch_buckets`: batch sizes to pad to (see recognition.recognize_lines)."""
     lines = as_line_source(crops)
     if not len(lines):
         return []
@@ -28,10 +28,10 @@ def upside_down_probabilities(
     for start in range(0, len(lines), CLASSIFIER_BATCH):
         indices = list(range(start, min(len(lines), start + CLASSIFIER_BATCH)))
         batch = pad_rows(lines.batch(indices, CLASSIFIER_HEIGHT, CLASSIFIER_WIDTH, device), batch_buckets)
-        probabilities = network(batch)[: len(indices)]
-        if probabilities.ndim != 2 or probabilities.shape[1] != 2:
-            raise RuntimeError(f"orientation network returned shape {tuple(probabilities.shape)}, expected (N, 2)")
-        chunks.append(probabilities[:, 1].float())
+        logits = network(batch)[: len(indices)]
+        if logits.ndim != 2 or logits.shape[1] != 2:
+            raise RuntimeError(f"orientation network returned shape {tuple(logits.shape)}, expected (N, 2)")
+        chunks.append(torch.softmax(logits.float(), dim=1)[:, 1])
     return torch.cat(chunks).cpu().tolist()  # one device -> host copy
 
 

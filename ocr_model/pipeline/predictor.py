@@ -163,7 +163,7 @@ class OcrModel:
             for width in self.width_buckets:
                 if size * width > 2 * self.config.rec_max_batch_pixels_width:
                     continue
-                self.recognizer.logits(torch.zeros((size, 3, self.config.rec_height, width), device=device, dtype=dtype))
+                self.recognizer(torch.zeros((size, 3, self.config.rec_height, width), device=device, dtype=dtype))
                 calls += 1
             if self.orientation_classifier is not None and size <= 32:
                 self.orientation_classifier(torch.zeros((size, 3, 48, 192), device=device, dtype=dtype))
@@ -466,20 +466,26 @@ def build_model(
     around them always works in float32."""
     from ..networks import (
         load_character_list,
-        load_detection_network,
-        load_orientation_network,
-        load_recognition_network,
+        load_detector,
+        load_orientation_classifier,
+        load_recognizer,
+        prepare_for_inference,
     )
 
     device = device or select_device()
     precision = precision or select_precision(device)
     if device == "cpu":
         configure_cpu_threads()
+    channels_last = torch.device(device).type == "cpu"
+
+    def ready(network: torch.nn.Module) -> torch.nn.Module:
+        return prepare_for_inference(network, channels_last=channels_last).to(device=device, dtype=precision)
+
     model = OcrModel(
-        detector=load_detection_network().to(device=device, dtype=precision),
-        recognizer=load_recognition_network().to(device=device, dtype=precision),
+        detector=ready(load_detector()),
+        recognizer=ready(load_recognizer()),
         characters=load_character_list(),
-        orientation_classifier=load_orientation_network().to(device=device, dtype=precision),
+        orientation_classifier=ready(load_orientation_classifier()),
         config=config,
         device=device,
     )

@@ -1,6 +1,6 @@
 """Text-line recognition: batching by aspect ratio, resizing, CTC greedy decoding.
 
-The network's raw scores (`rec.logits`) are decoded without a softmax over all 18,710
+The network's raw scores (its `forward` returns logits) are decoded without a softmax over all 18,710
 classes at every time step: argmax gives the path, and the softmax probability of a
 kept character is exp(max score - logsumexp(scores)) computed only at the time steps
 that emit a character.
@@ -238,7 +238,7 @@ def recognize_lines(
     for batch_indices in plan_batches(ratios, batch_size, max_batch_width, height, min_width, call_overhead):
         width = batch_width([sizes[i] for i in batch_indices], height, min_width, width_buckets)
         batch = pad_rows(lines.batch(batch_indices, height, width, device), batch_buckets)
-        logits = network.logits(batch) if hasattr(network, "logits") else torch.log(network(batch).clamp_min(1e-30))
+        logits = network(batch)
         logits = logits[: len(batch_indices)]  # without the padding rows
         if logits.ndim == 3 and logits.shape[2] == len(characters) + 2:
             characters = [*characters, " "]  # PP-OCR's implicit last class is the space

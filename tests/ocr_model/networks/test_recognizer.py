@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from network_inputs import onnx_session
 from ocr_model.networks import model_files
 from ocr_model.networks.onnx_import import load_onnx_weights
 from ocr_model.networks.recognizer import PPOCRV6_SMALL, Recognizer
 
-ort = pytest.importorskip("onnxruntime", reason="onnxruntime is the test-only reference runtime")
 
 TOLERANCE = 1e-4  # on probabilities
 
@@ -19,10 +19,7 @@ TOLERANCE = 1e-4  # on probabilities
 def small():
     network = Recognizer(PPOCRV6_SMALL).eval()
     load_onnx_weights(network, model_files.recognition_model_path())
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 2
-    session = ort.InferenceSession(str(model_files.recognition_model_path()), options, providers=["CPUExecutionProvider"])
-    return network, session
+    return network, onnx_session(model_files.recognition_model_path())
 
 
 def text_like_lines(shape: tuple[int, ...], seed: int) -> np.ndarray:

@@ -19,7 +19,7 @@ CHARS = ["a", "b"]
 
 
 class DarkPixelsAreText(torch.nn.Module):
-    """Stand-in detector: probability 0.9 wherever the input is dark."""
+    """Stand-in detector: probability 0.9 (logit 2.197) wherever the input is dark, 0 elsewhere."""
 
     def __init__(self):
         super().__init__()
@@ -27,14 +27,15 @@ class DarkPixelsAreText(torch.nn.Module):
 
     def forward(self, x):
         self.calls.append(tuple(x.shape))
-        return (x.mean(dim=1, keepdim=True) < 0).float() * 0.9
+        dark = x.mean(dim=1, keepdim=True) < 0
+        return torch.where(dark, torch.logit(torch.tensor(0.9)), torch.tensor(-1000.0))
 
 
 class ReadsA(torch.nn.Module):
     """Stand-in recognizer: reads 'a' on every line, or 'b' if the line is upside down
     (darker bottom rows than top rows)."""
 
-    def logits(self, x):
+    def forward(self, x):
         frames = x.shape[3] // 8
         scores = torch.zeros(x.shape[0], frames, 4)
         scores[:, :, 0] = 4.0
@@ -50,7 +51,7 @@ class BottomDarkIsUpsideDown(torch.nn.Module):
     def forward(self, x):
         top, bottom = x[:, :, :24].mean(dim=(1, 2, 3)), x[:, :, 24:].mean(dim=(1, 2, 3))
         flipped = (bottom < top - 0.5).float()
-        return torch.stack([1 - flipped, flipped], dim=1)
+        return 1000.0 * torch.stack([1 - flipped, flipped], dim=1)  # logits: probabilities exactly 0 / 1
 
 
 def make_model(**config):
@@ -108,7 +109,7 @@ def test_auto_orientation_rereads_only_doubtful_lines_that_look_upside_down():
 
 class NeverUpsideDown(torch.nn.Module):
     def forward(self, x):
-        return torch.tensor([[1.0, 0.0]]).repeat(x.shape[0], 1)
+        return torch.tensor([[1000.0, 0.0]]).repeat(x.shape[0], 1)
 
 
 def test_auto_orientation_flips_a_line_the_classifier_misses_when_the_flipped_read_is_much_better():
@@ -270,9 +271,9 @@ class CountingReader(ReadsA):
         super().__init__()
         self.shapes = []
 
-    def logits(self, x):
+    def forward(self, x):
         self.shapes.append(tuple(x.shape))
-        return super().logits(x)
+        return super().forward(x)
 
 
 def counting_model(**config):

@@ -108,7 +108,7 @@ def test_gap_spaces_are_inserted_only_at_wide_latin_gaps():
 class FakeRecognizer(torch.nn.Module):
     """Emits class 1 ('a') in the first frame of every line and class 2 ('b') for wide lines."""
 
-    def logits(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, _, _, width = x.shape
         frames = width // 8
         scores = torch.zeros(batch, frames, 9)
