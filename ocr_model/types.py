@@ -44,6 +44,8 @@ class Predictions:
     # Degrees (0, 90, 180, 270) the image was turned clockwise to read it upright; the
     # polygons above are still in the pixels of the image as it was passed in.
     rotation: int = 0
+    # Name of the checkpoint (networks) that read the image; "" for engines built without one.
+    checkpoint: str = ""
 
     def __post_init__(self) -> None:
         if not (len(self.polygons) == len(self.texts) == len(self.confidences)):
@@ -75,6 +77,7 @@ class Predictions:
         return {
             "image_size": {"height": int(self.image_size[0]), "width": int(self.image_size[1])},
             "device": self.device,
+            "checkpoint": self.checkpoint,
             "timings": {name: round(float(seconds), 6) for name, seconds in self.timings.items()},
             "rotation": int(self.rotation),
             "lines": [

@@ -30,7 +30,7 @@ def _positive(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ocr_model",
-        description="Read the text in images (PP-OCRv6 small). Without --out, print each image's text; "
+        description="Read the text in images (PP-OCRv6 small by default, see --checkpoint). Without --out, print each image's text; "
         "with --out, write one result per input under DIR (bulk mode: progress bar, --resume, workers).",
     )
     parser.add_argument("inputs", nargs="+", help="image or PDF files, folders (scanned recursively) or glob patterns ('scans/**/*.png')")
@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--resume", action="store_true", help="skip inputs whose outputs already exist and are complete")
     parser.add_argument("--json", type=Path, default=None, help="without --out: write all results to this one JSON file")
     parser.add_argument("--orientation", choices=["off", "auto", "all"], default=None, help="180° line check (default: auto)")
+    parser.add_argument(
+        "--checkpoint", default=None, metavar="NAME_OR_PATH",
+        help="networks to read with: a built-in name (ppocrv6-small, the default; ppocrv6-tiny) or a .safetensors "
+        "checkpoint file (default: env OCR_CHECKPOINT)",
+    )
     parser.add_argument("--device", default="auto", help="auto (CUDA if available, else CPU), cpu, cuda, cuda:1")
     parser.add_argument("--workers", type=_positive, default=None, help="worker processes, each with its own model (default: 1 on GPU, cores/4 on CPU)")
     parser.add_argument("--threads", type=_positive, default=None, help="torch CPU threads per worker (default: cores / workers)")
@@ -60,6 +65,22 @@ def _resolve_device(requested: str) -> str:
     return select_device()  # validates the name and CUDA's presence (ValueError)
 
 
+def _resolve_checkpoint(requested: str | None) -> None:
+    """Check the checkpoint now (a clear error before any work) and hand it to every worker through
+    OCR_CHECKPOINT, which get_model() reads (worker processes inherit the environment)."""
+    from ..checkpoints import CheckpointError, built_in_checkpoints, read_header
+    from ..pipeline.predictor import checkpoint_name
+
+    if requested is None:
+        return
+    name = checkpoint_name(requested)
+    if name not in built_in_checkpoints():
+        if not Path(name).is_file():
+            raise CheckpointError(f"unknown checkpoint {requested!r}: not a built-in ({', '.join(built_in_checkpoints())}) and no such file")
+        read_header(name)
+    os.environ["OCR_CHECKPOINT"] = name
+
+
 def _report_skipped(skipped: list[Skipped]) -> None:
     for item in skipped:
         print(f"skipped: {printable(item.path)}: {item.why}", file=sys.stderr)
@@ -73,6 +94,7 @@ def _print_mode(args: argparse.Namespace, inputs: list, options: dict[str, Any])
     if not inputs:
         return 0
     model = get_model()
+    print(f"checkpoint: {model.checkpoint}", file=sys.stderr)
     results = []
     failures = 0
     for item in inputs:
@@ -115,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.out is not None:
             check_unique_outputs(inputs)
         device = _resolve_device(args.device)
+        _resolve_checkpoint(args.checkpoint)
     except (InputError, ValueError, OSError) as error:
         print(f"error: {printable(str(error))}", file=sys.stderr)
         return 2
@@ -152,7 +175,8 @@ def _bulk_mode(
     )
     print(
         f"{len(inputs) + len(skipped)} inputs -> {printable(str(args.out))} ({', '.join(f.name for f in formats)}); device {device}, "
-        f"{settings.workers} worker(s) x {settings.threads or '-'} threads, batch {settings.batch_size}",
+        f"{settings.workers} worker(s) x {settings.threads or '-'} threads, batch {settings.batch_size}, "
+        f"checkpoint {os.environ.get('OCR_CHECKPOINT') or 'ppocrv6-small'}",
         file=sys.stderr,
     )
     summary = run(inputs, settings, resume=args.resume, progress=not args.no_progress)

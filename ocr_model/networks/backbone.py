@@ -35,6 +35,7 @@ class BackboneConfig:
     out_stem: int  # width after the stem
     stages: tuple[StageConfig, ...]
     se_reduction: int = 4
+    stem: str = "lcnetv4"  # "lcnetv4": the 5-conv stem below; "conv2": two 3x3 s2 conv+BN (PP-OCRv6 tiny rec)
 
 
 class Stem(nn.Module):
@@ -54,6 +55,21 @@ class Stem(nn.Module):
         branch = self.stem2b(same_pad(self.stem2a(same_pad(x))))
         pooled = F.max_pool2d(same_pad(x, float("-inf")), 2, stride=1)
         return self.stem4(self.stem3(torch.cat([pooled, branch], dim=1)))
+
+
+class Conv2Stem(nn.Module):
+    """Stride 4 in two 3x3 stride-2 convs with BatchNorm, GELU between them (PP-OCRv6 tiny recognizer)."""
+
+    def __init__(self, channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.conv1 = ConvNormAct(3, channels, 3, stride=2, norm=True, act="gelu")
+        self.conv2 = ConvNormAct(channels, out_channels, 3, stride=2, norm=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv2(self.conv1(x))
+
+
+STEMS = {"lcnetv4": Stem, "conv2": Conv2Stem}
 
 
 class LCNetV4Block(nn.Module):
@@ -84,7 +100,9 @@ class PPLCNetV4(nn.Module):
     def __init__(self, config: BackboneConfig) -> None:
         super().__init__()
         self.config = config
-        self.stem = Stem(config.stem_channels, config.out_stem)
+        if config.stem not in STEMS:
+            raise ValueError(f"unknown stem {config.stem!r}; expected one of {sorted(STEMS)}")
+        self.stem = STEMS[config.stem](config.stem_channels, config.out_stem)
         stages = []
         width = config.out_stem
         for stage in config.stages:

@@ -42,6 +42,23 @@ PPOCRV6_SMALL = DetectorConfig(
 )
 
 
+PPOCRV6_TINY = DetectorConfig(
+    backbone=BackboneConfig(
+        stem_channels=16,
+        out_stem=32,
+        stages=(
+            StageConfig(32, 2, (1, 1), se=(0,)),
+            StageConfig(48, 3, (2, 2), se=(1,)),
+            StageConfig(64, 5, (2, 2), se=(1, 3)),
+            StageConfig(160, 3, (2, 2), se=(1,)),
+        ),
+    ),
+    neck_channels=64,
+    large_kernel=5,
+    head_channels=16,
+)
+
+
 class Lateral(nn.Module):
     """1x1 conv without bias, then a residual squeeze-excite (slope 0.2)."""
 

@@ -68,6 +68,7 @@ class ConvNormAct(nn.Module):
             in_channels, out_channels, kernel, stride=stride, padding=padding, groups=groups, bias=not norm
         )
         self.bn = nn.BatchNorm2d(out_channels) if norm else None
+        self.norm = norm  # built with a BatchNorm (still so after fuse_batch_norms folded it away)
         if act not in ACTIVATIONS:
             raise ValueError(f"unknown activation {act!r}; expected one of {sorted(ACTIVATIONS)}")
         self.act = act
@@ -111,6 +112,11 @@ def fold_batch_norm(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> None:
         conv.bias.copy_(bias)
     else:
         conv.bias = nn.Parameter(bias.to(conv.weight.dtype), requires_grad=conv.weight.requires_grad)
+
+
+def batch_norms_folded(module: nn.Module) -> bool:
+    """Whether `fuse_batch_norms` has folded this module's BatchNorms (its state dict then differs)."""
+    return any(isinstance(layer, ConvNormAct) and layer.norm and layer.bn is None for layer in module.modules())
 
 
 def fuse_batch_norms(module: nn.Module) -> int:

@@ -1,4 +1,5 @@
-"""The PP-OCRv6 text-line recognizer: PPLCNetV4 backbone -> LightSVTR encoder -> CTC head.
+"""The PP-OCRv6 text-line recognizer: PPLCNetV4 backbone -> LightSVTR encoder -> CTC head
+(tiny: a two-conv stem, a conv encoder and a two-layer head; `PPOCRV6_TINY`).
 
     (N, 3, 48, W) normalised BGR -> (N, T, classes) logits, T = floor(ceil(W / 4) / 2)
 
@@ -31,6 +32,8 @@ class RecognizerConfig:
     conv_kernel: tuple[int, int] = (1, 7)  # the encoder's local depthwise mixer
     pool: tuple[int, int] = (3, 2)  # backbone output (3, W/4) -> (1, W/8)
     input_height: int = INPUT_HEIGHT
+    neck: str = "svtr"  # "svtr": LightSVTREncoder; "conv": ConvEncoder (PP-OCRv6 tiny)
+    head_hidden: int = 0  # > 0: a Linear to this width before the classes (PP-OCRv6 tiny)
 
 
 PPOCRV6_SMALL = RecognizerConfig(
@@ -44,6 +47,24 @@ PPOCRV6_SMALL = RecognizerConfig(
         ),
     ),
     num_classes=18710,
+)
+
+PPOCRV6_TINY = RecognizerConfig(
+    backbone=BackboneConfig(
+        stem_channels=24,
+        out_stem=48,
+        stem="conv2",
+        stages=(
+            StageConfig(48, 2, (1, 1), se=(0,)),
+            StageConfig(96, 3, (2, 1), se=(1,)),
+            StageConfig(160, 4, (2, 1), se=(1,)),
+        ),
+    ),
+    num_classes=6906,
+    hidden=160,
+    conv_kernel=(1, 5),
+    neck="conv",
+    head_hidden=80,
 )
 
 
@@ -112,12 +133,32 @@ class LightSVTREncoder(nn.Module):
         return z + skip
 
 
-class CTCHead(nn.Module):
-    def __init__(self, dim: int, num_classes: int) -> None:
+class ConvEncoder(nn.Module):
+    """(1, k) depthwise conv, BN, hardswish; 1x1 conv, BN, hardswish (PP-OCRv6 tiny's neck)."""
+
+    def __init__(self, in_channels: int, config: RecognizerConfig) -> None:
         super().__init__()
-        self.fc = nn.Linear(dim, num_classes)
+        self.local = ConvNormAct(in_channels, in_channels, config.conv_kernel, groups=in_channels, norm=True, act="hardswish")
+        self.mix = ConvNormAct(in_channels, config.hidden, 1, norm=True, act="hardswish")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.mix(self.local(x))
+
+
+NECKS = {"svtr": LightSVTREncoder, "conv": ConvEncoder}
+
+
+class CTCHead(nn.Module):
+    """Linear to the classes (after a Linear to `hidden` width when hidden > 0)."""
+
+    def __init__(self, dim: int, num_classes: int, hidden: int = 0) -> None:
+        super().__init__()
+        self.hidden = nn.Linear(dim, hidden) if hidden else None
+        self.fc = nn.Linear(hidden or dim, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.hidden is not None:
+            x = self.hidden(x)
         return self.fc(x)
 
 
@@ -128,8 +169,10 @@ class Recognizer(nn.Module):
         super().__init__()
         self.config = config
         self.backbone = PPLCNetV4(config.backbone)
-        self.neck = LightSVTREncoder(self.backbone.out_channels[-1], config)
-        self.head = CTCHead(config.hidden, config.num_classes)
+        if config.neck not in NECKS:
+            raise ValueError(f"unknown recognizer neck {config.neck!r}; expected one of {sorted(NECKS)}")
+        self.neck = NECKS[config.neck](self.backbone.out_channels[-1], config)
+        self.head = CTCHead(config.hidden, config.num_classes, config.head_hidden)
         self.memory_format = torch.contiguous_format
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -7,15 +7,18 @@ state: one instance may serve many threads; per-call options go to `predict(**op
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from ..config import OcrConfig
+from ..config import OcrConfig, positive_int_from_env
 from ..runtime import configure_cpu_threads, select_device, select_precision, trim_heap
 from ..types import Predictions, Word
 from .crops import crop_quad, image_to_device, line_geometry
@@ -88,7 +91,9 @@ class OcrModel:
         orientation_classifier: torch.nn.Module | None = None,
         config: OcrConfig | None = None,
         device: str = "cpu",
+        checkpoint: str = "",
     ) -> None:
+        self.checkpoint = checkpoint  # the checkpoint's name, reported in every result
         self.detector = detector.eval()
         self.recognizer = recognizer.eval()
         self.orientation_classifier = orientation_classifier.eval() if orientation_classifier is not None else None
@@ -147,7 +152,7 @@ class OcrModel:
                 timings["memory_trim"] = memory_trim / len(pages)
             # This image's own stages plus its share of everything else in the call.
             timings["total"] = page.seconds + (elapsed - own_total) * (share if total_lines else 1.0 / len(pages))
-            results.append(page.result(timings, self.device))
+            results.append(replace(page.result(timings, self.device), checkpoint=self.checkpoint))
         return results
 
     @torch.inference_mode()
@@ -453,52 +458,93 @@ class _Page:
         return replace(result, image_size=self.original_size, timings=timings, device=device, rotation=self.rotation)
 
 
-_MODEL: OcrModel | None = None
-_MODEL_LOCK = threading.Lock()
+DEFAULT_MAX_MODELS = 2  # checkpoints kept loaded at once (OCR_MAX_MODELS)
+_MODELS: OrderedDict[str, OcrModel] = OrderedDict()  # least recently used first
+_CACHE_LOCK = threading.Lock()  # guards _MODELS (held briefly)
+_LOAD_LOCK = threading.Lock()  # one load at a time; requests for loaded models never wait for it
 
 
 def build_model(
-    device: str | None = None, config: OcrConfig | None = None, precision: torch.dtype | None = None
+    device: str | None = None,
+    config: OcrConfig | None = None,
+    precision: torch.dtype | None = None,
+    checkpoint: str | Path | None = None,
 ) -> OcrModel:
-    """A new OcrModel with the PP-OCRv6 networks loaded from the rapidocr package files.
+    """A new OcrModel with the networks of `checkpoint` (a built-in name or a .safetensors path;
+    default `OCR_CHECKPOINT`, else ppocrv6-small, whose weights come from the rapidocr package files).
 
     `precision` is the networks' dtype (default: `select_precision(device)`); the pipeline
     around them always works in float32."""
-    from ..networks import (
-        load_character_list,
-        load_detector,
-        load_orientation_classifier,
-        load_recognizer,
-        prepare_for_inference,
-    )
+    from ..checkpoints import load_checkpoint
+    from ..networks import load_orientation_classifier, prepare_for_inference
 
     device = device or select_device()
     precision = precision or select_precision(device)
     if device == "cpu":
         configure_cpu_threads()
+    loaded = load_checkpoint(checkpoint_name(checkpoint))
     channels_last = torch.device(device).type == "cpu"
 
     def ready(network: torch.nn.Module) -> torch.nn.Module:
         return prepare_for_inference(network, channels_last=channels_last).to(device=device, dtype=precision)
 
     model = OcrModel(
-        detector=ready(load_detector()),
-        recognizer=ready(load_recognizer()),
-        characters=load_character_list(),
-        orientation_classifier=ready(load_orientation_classifier()),
+        detector=ready(loaded.detector),
+        recognizer=ready(loaded.recognizer),
+        characters=loaded.characters,
+        # A checkpoint without its own line-orientation classifier uses the default one.
+        orientation_classifier=ready(loaded.orientation or load_orientation_classifier()),
         config=config,
         device=device,
+        checkpoint=loaded.name,
     )
     if torch.device(device).type == "cuda":
         model.warm_up()
     return model
 
 
-def get_model() -> OcrModel:
-    """The process-wide OcrModel, loaded on first use (thread-safe)."""
-    global _MODEL
-    if _MODEL is None:
-        with _MODEL_LOCK:
-            if _MODEL is None:
-                _MODEL = build_model()
-    return _MODEL
+def checkpoint_name(checkpoint: str | Path | None) -> str:
+    """The cache key of a checkpoint: a built-in name as given, a file as its absolute path;
+    None means `OCR_CHECKPOINT`, else the default."""
+    from ..checkpoints import DEFAULT_CHECKPOINT, built_in_checkpoints
+
+    if checkpoint is None:
+        checkpoint = os.environ.get("OCR_CHECKPOINT", "").strip() or DEFAULT_CHECKPOINT
+    name = str(checkpoint)
+    if name in built_in_checkpoints():
+        return name
+    return str(Path(name).expanduser().resolve())
+
+
+def max_models() -> int:
+    """How many checkpoints stay loaded at once: `OCR_MAX_MODELS`, default 2."""
+    return positive_int_from_env("OCR_MAX_MODELS") or DEFAULT_MAX_MODELS
+
+
+def get_model(checkpoint: str | Path | None = None) -> OcrModel:
+    """The process-wide OcrModel of `checkpoint` (see `build_model`), loaded on first use (thread-safe).
+
+    One model per checkpoint, at most `max_models()` of them: loading another drops the least recently
+    used (requests still running on it finish; the next one loads it again)."""
+    key = checkpoint_name(checkpoint)
+    with _CACHE_LOCK:
+        if key in _MODELS:
+            _MODELS.move_to_end(key)
+            return _MODELS[key]
+    with _LOAD_LOCK:
+        with _CACHE_LOCK:
+            if key in _MODELS:  # loaded by another thread meanwhile
+                _MODELS.move_to_end(key)
+                return _MODELS[key]
+        model = build_model(checkpoint=key)
+        with _CACHE_LOCK:
+            _MODELS[key] = model
+            while len(_MODELS) > max_models():
+                _MODELS.popitem(last=False)
+    return model
+
+
+def loaded_checkpoints() -> list[str]:
+    """Keys of the checkpoints loaded now, least recently used first."""
+    with _CACHE_LOCK:
+        return list(_MODELS)

@@ -60,3 +60,20 @@ def test_a_hostile_tree_is_reported_and_skipped_without_hanging_or_a_traceback(t
     assert "HELLO" in (tmp_path / "out" / "sub" / "good.png.txt").read_text()
     third = run_cli(*args, "--resume", cwd=tmp_path)
     assert third.stdout.startswith("6 inputs: 0 done, 1 skipped (already complete), 5 failed")
+
+
+def test_an_unknown_checkpoint_is_refused_before_any_work(tmp_path):
+    Image.new("RGB", (64, 32), "white").save(tmp_path / "a.png")
+    result = run_cli("a.png", "--checkpoint", "ppocrv9-huge", cwd=tmp_path, timeout=60)
+    assert result.returncode == 2 and "unknown checkpoint 'ppocrv9-huge'" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_tiny_checkpoint_reads_and_is_named_in_the_json(tmp_path):
+    image = Image.new("RGB", (360, 90), "white")
+    ImageDraw.Draw(image).text((20, 30), "HELLO 42", fill="black", font_size=32)
+    image.save(tmp_path / "a.png")
+    result = run_cli("a.png", "--checkpoint", "ppocrv6-tiny", "--json", "out.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "checkpoint: ppocrv6-tiny" in result.stderr and "HELLO" in result.stdout
+    assert json.loads((tmp_path / "out.json").read_text())["images"][0]["checkpoint"] == "ppocrv6-tiny"

@@ -332,3 +332,50 @@ def test_auto_page_rotation_reuses_the_main_reads_of_an_upright_page():
     # one read of every line, then only the 180° reads of the sampled lines (not their as-cut reads again)
     assert [shape[0] for shape in model.recognizer.shapes] == [2, 2]
     assert "page_rotation" in prediction.timings
+
+
+def test_models_are_cached_per_checkpoint_and_the_least_recently_used_is_dropped(monkeypatch, tmp_path):
+    from collections import OrderedDict
+
+    from ocr_model.pipeline import predictor
+
+    built = []
+
+    def fake_build(checkpoint=None, **_):
+        built.append(checkpoint)
+        return object()
+
+    monkeypatch.setattr(predictor, "_MODELS", OrderedDict())
+    monkeypatch.setattr(predictor, "build_model", fake_build)
+    monkeypatch.delenv("OCR_MAX_MODELS", raising=False)
+    a, b, c = (str(tmp_path / f"{name}.safetensors") for name in "abc")
+    first_a = predictor.get_model(a)
+    predictor.get_model(b)
+    assert predictor.get_model(a) is first_a  # cached, and now the most recently used
+    predictor.get_model(c)  # third checkpoint with the default bound of 2: b goes
+    assert predictor.loaded_checkpoints() == [a, c]
+    assert predictor.get_model(b) is not None and built == [a, b, c, b]
+    assert predictor.loaded_checkpoints() == [c, b]
+
+    monkeypatch.setenv("OCR_MAX_MODELS", "1")
+    predictor.get_model("ppocrv6-tiny")
+    assert predictor.loaded_checkpoints() == ["ppocrv6-tiny"] and built[-1] == "ppocrv6-tiny"
+    monkeypatch.setenv("OCR_MAX_MODELS", "0")
+    with pytest.raises(ValueError, match="OCR_MAX_MODELS"):
+        predictor.get_model("ppocrv6-small")
+
+
+def test_default_checkpoint_comes_from_the_environment(monkeypatch):
+    from ocr_model.pipeline.predictor import checkpoint_name
+
+    monkeypatch.delenv("OCR_CHECKPOINT", raising=False)
+    assert checkpoint_name(None) == "ppocrv6-small"
+    monkeypatch.setenv("OCR_CHECKPOINT", "ppocrv6-tiny")
+    assert checkpoint_name(None) == "ppocrv6-tiny"
+    assert checkpoint_name("relative/mine.safetensors").endswith("/relative/mine.safetensors")
+
+
+def test_results_name_the_checkpoint():
+    model = OcrModel(DarkPixelsAreText(), ReadsA(), CHARS, BottomDarkIsUpsideDown(), OcrConfig(page_rotation="off"), checkpoint="mine")
+    prediction = model.predict(page_with_bars())
+    assert prediction.checkpoint == "mine" and prediction.to_dict()["checkpoint"] == "mine"
