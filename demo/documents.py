@@ -12,6 +12,7 @@ preview and the predictions (polygons in the original pixels), never a full-size
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import zipfile
@@ -22,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from ocr_model.config import MAX_IMAGE_PIXELS, PAGE_DPI
-from ocr_model.exporters import PdfPage, to_hocr, to_json, to_layout_text, to_searchable_pdf, to_text
+from ocr_model.exporters import PdfPage, to_json
+from ocr_model.exporters.formats import FORMATS, ExportDocument, fit_base, split_export_name, write_all
 from ocr_model.inputs.pdf_pages import (
     PageInfo,
     PdfError,
@@ -98,26 +100,27 @@ class ExportPage:
     source: str | None = None
 
 
-def export_files(pages: Sequence[ExportPage], name: str, records: Any = None) -> dict[str, bytes]:
-    """The download files of one upload (all its pages): {file name: content}.
+# Longest export file name in bytes (a file system allows 255; the cache folder's writer may add a prefix).
+MAX_EXPORT_NAME_BYTES = 200
 
-    `<stem>.txt` (lines), `<stem>_layout.txt` (rows as on the page), `<stem>.json` (`records`
-    when given, else the predictions), `<stem>.hocr` (XHTML hOCR) and `<stem>_searchable.pdf`
-    (each page's preview with an invisible text layer, at the PDF page's size in points or
-    the image's pixels at 200 dpi; for a PDF whose `source` is given, its own pages instead
-    of the previews where they map 1:1).
+
+def export_files(pages: Sequence[ExportPage], name: str, records: Any = None) -> dict[str, bytes]:
+    """The download files of one upload (all its pages): {file name: content}, in FORMATS order.
+
+    Named `<stem><suffix>` by `ocr_model.exporters.formats` (`scan.txt`, `scan.layout.txt`, `scan.json`,
+    `scan.hocr`, `scan.searchable.pdf`), the stem cut before the suffix, so the names never collide.
+    The JSON is `records` when given, else the predictions; the searchable PDF holds each page's preview
+    with an invisible text layer, at the PDF page's size in points or the image's pixels at 200 dpi (for a
+    PDF whose `source` is given, its own pages instead of the previews where they map 1:1).
     """
     if not pages:
         raise ValueError("nothing to export")
-    stem = safe_stem(name)
     predictions = [page.predictions for page in pages]
-    json_text = (
-        to_json(predictions[0] if len(predictions) == 1 else predictions)
-        if records is None
-        else _json_dumps(records)
-    )
-    pdf = to_searchable_pdf(
-        [
+    document = ExportDocument(
+        title=os.path.basename(str(name)),
+        predictions=predictions,
+        record=records if records is not None else json.loads(to_json(predictions[0] if len(predictions) == 1 else predictions)),
+        pdf_pages=[
             PdfPage(
                 page.preview_jpeg,
                 page.predictions,
@@ -126,31 +129,44 @@ def export_files(pages: Sequence[ExportPage], name: str, records: Any = None) ->
             )
             for page in pages
         ],
-        dpi=PAGE_DPI,
     )
-    return {
-        f"{stem}.txt": to_text(predictions).encode("utf-8"),
-        f"{stem}_layout.txt": to_layout_text(predictions).encode("utf-8"),
-        f"{stem}.json": json_text.encode("utf-8"),
-        f"{stem}.hocr": to_hocr(predictions, titles=[os.path.basename(str(name))]).encode("utf-8"),
-        f"{stem}_searchable.pdf": pdf,
-    }
+    return write_all(document, safe_stem(name), list(FORMATS.values()), MAX_EXPORT_NAME_BYTES)
+
+
+def _entry_name(file_name: str) -> tuple[str, str]:
+    """(base, suffix) of a zip entry: no folders, no dot files, the format's suffix kept whole (a long base
+    is cut before it, never the suffix)."""
+    base, suffix = split_export_name(os.path.basename(str(file_name).replace("\\", "/")))
+    if len(suffix) > 24:  # not a format's suffix: part of the name, cut with it
+        base, suffix = base + suffix, ""
+    base = re.sub(r"[^\w.\-]+", "_", base, flags=re.UNICODE).strip("._") or "ocr"
+    suffix = re.sub(r"[^\w.\-]+", "_", suffix, flags=re.UNICODE)
+    return fit_base(base, MAX_EXPORT_NAME_BYTES - len(suffix.encode("utf-8"))), suffix
 
 
 class ExportArchive:
     """A zip built one upload at a time: each upload's export files in a folder of its own
-    (`<n>_<stem>/...`), so a batch never holds more than one file's exports unzipped."""
+    (`<n>_<stem>/...`), so a batch never holds more than one file's exports unzipped. Every entry name is
+    unique: a name already in the zip gets `~2`, `~3`... before its suffix, so extracting it gives as many
+    files as it has entries."""
 
     def __init__(self) -> None:
         self._buffer = io.BytesIO()
         self._zip = zipfile.ZipFile(self._buffer, "w", compression=zipfile.ZIP_DEFLATED)
         self._count = 0
+        self._used: set[str] = set()
 
     def add(self, name: str, files: dict[str, bytes]) -> None:
         self._count += 1
         folder = f"{self._count:02d}_{safe_stem(name)}"
         for file_name, content in files.items():
-            self._zip.writestr(f"{folder}/{safe_stem(file_name)}{os.path.splitext(file_name)[1]}", content)
+            base, suffix = _entry_name(file_name)
+            entry, copy = f"{folder}/{base}{suffix}", 1
+            while entry.casefold() in self._used:  # casefold: case-insensitive file systems extract them too
+                copy += 1
+                entry = f"{folder}/{base}~{copy}{suffix}"
+            self._used.add(entry.casefold())
+            self._zip.writestr(entry, content)
 
     def getvalue(self) -> bytes:
         self._zip.close()
@@ -163,12 +179,6 @@ def zip_exports(groups: Sequence[tuple[str, dict[str, bytes]]]) -> bytes:
     for name, files in groups:
         archive.add(name, files)
     return archive.getvalue()
-
-
-def _json_dumps(records: Any) -> str:
-    import json
-
-    return json.dumps(records, ensure_ascii=False, indent=2)
 
 
 __all__ = [

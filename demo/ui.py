@@ -28,6 +28,7 @@ from demo.engine import (
     model_options,
 )
 from demo.documents import safe_stem
+from ocr_model.exporters.formats import FORMATS
 from demo.files import write_cache_file
 from demo.history import History, OcrResult, entry_caption, entry_pages, get
 
@@ -73,7 +74,7 @@ EXPORT_BUTTONS: list[tuple[str, str]] = [
     ("pdf", "Searchable PDF"),
     ("zip", "All exports (zip)"),
 ]
-EXPORT_SUFFIXES = {"text": ".txt", "layout": "_layout.txt", "hocr": ".hocr", "pdf": "_searchable.pdf"}
+EXPORT_SUFFIXES = {key: FORMATS["txt" if key == "text" else key].suffix for key, _ in EXPORT_BUTTONS[:-1]}  # one registry
 
 
 def add_examples(image_input: gr.Image) -> None:

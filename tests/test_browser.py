@@ -481,7 +481,7 @@ def test_a_turned_receipt_and_a_two_page_pdf_through_the_page(browser, server, t
         page.locator("#zip-download").click()
     info.value.save_as(tmp_path / "batch.zip")
     with zipfile.ZipFile(tmp_path / "batch.zip") as archive:
-        document = pdfium.PdfDocument(archive.read("01_two_pages/two_pages_searchable.pdf"))
+        document = pdfium.PdfDocument(archive.read("01_two_pages/two_pages.searchable.pdf"))
     assert [document[i].get_textpage().get_text_range().split() for i in range(len(document))] == [
         ["First", "page", "111"], ["Second", "page", "222"]
     ]

@@ -89,12 +89,12 @@ def test_a_huge_page_is_rendered_under_the_pixel_cap(fake_engine, tmp_path):
 def test_exports_of_a_pdf_hold_every_page(fake_engine, three_page_pdf):
     outcome = handlers.single_request(fake_engine, decode_image, str(three_page_pdf), {}, (), CONFIG)
     files = handlers.document_exports(outcome.results, outcome.name)
-    assert sorted(files) == ["doc.hocr", "doc.json", "doc.txt", "doc_layout.txt", "doc_searchable.pdf"]
+    assert sorted(files) == ["doc.hocr", "doc.json", "doc.layout.txt", "doc.searchable.pdf", "doc.txt"]
     assert files["doc.txt"].decode().count("HELLO") == 3 and files["doc.txt"].decode().count("\f") == 2
     assert json.loads(files["doc.json"])["page_count"] == 3
     root = ET.fromstring(files["doc.hocr"])
     assert len([e for e in root.iter() if e.get("class") == "ocr_page"]) == 3
-    searchable = pdfium.PdfDocument(files["doc_searchable.pdf"])
+    searchable = pdfium.PdfDocument(files["doc.searchable.pdf"])
     assert len(searchable) == 3 and searchable[0].get_size() == pytest.approx((612.0, 792.0))
     assert searchable[2].get_textpage().get_text_range().split() == ["HELLO", "WORLD"]
 
@@ -102,11 +102,11 @@ def test_exports_of_a_pdf_hold_every_page(fake_engine, three_page_pdf):
 def test_exports_of_a_pdf_draw_its_own_pages_while_the_upload_is_there(fake_engine, three_page_pdf):
     outcome = handlers.single_request(fake_engine, decode_image, str(three_page_pdf), {}, (), CONFIG)
     with_source = handlers.document_exports(outcome.results, outcome.name, source=str(three_page_pdf))
-    searchable = pdfium.PdfDocument(with_source["doc_searchable.pdf"])
+    searchable = pdfium.PdfDocument(with_source["doc.searchable.pdf"])
     assert len(searchable) == 3
     assert [obj.type for obj in searchable[1].get_objects(max_depth=0)][0] == pdfium.raw.FPDF_PAGEOBJ_FORM
     assert searchable[1].get_textpage().get_text_range().split() == ["HELLO", "WORLD"]
-    without = pdfium.PdfDocument(handlers.document_exports(outcome.results, outcome.name)["doc_searchable.pdf"])
+    without = pdfium.PdfDocument(handlers.document_exports(outcome.results, outcome.name)["doc.searchable.pdf"])
     assert [obj.type for obj in without[1].get_objects(max_depth=0)][0] == pdfium.raw.FPDF_PAGEOBJ_IMAGE
 
 
@@ -116,7 +116,7 @@ def test_exports_of_an_image_use_its_pixels_at_200_dpi(fake_engine):
     record = json.loads(files["receipt.json"])
     assert "pages" not in record and record["lines"][0]["text"] == "HELLO"
     height, width = outcome.result.predictions.image_size
-    (page,) = pdfium.PdfDocument(files["receipt_searchable.pdf"])
+    (page,) = pdfium.PdfDocument(files["receipt.searchable.pdf"])
     assert page.get_size() == pytest.approx((width * 72 / 200, height * 72 / 200))
 
 
@@ -135,7 +135,7 @@ def test_a_batch_mixes_images_and_pdfs_and_zips_every_files_exports(fake_engine,
     assert [fraction for fraction, _ in progress] == [0.0, 0.333, 0.333, 0.444, 0.556, 0.667]  # per file and page
     assert progress[1][1] == "Reading doc.pdf" and progress[3][1] == "Reading doc.pdf, page 2 of 3"
     names = zipfile.ZipFile(io.BytesIO(outcome.archive)).namelist()
-    assert "01_receipt/receipt.hocr" in names and "02_doc/doc_searchable.pdf" in names
+    assert "01_receipt/receipt.hocr" in names and "02_doc/doc.searchable.pdf" in names
     assert not any(name.startswith("03_") for name in names)  # the refused file has no exports
 
 
@@ -163,3 +163,39 @@ def test_the_orientation_option_becomes_the_engines_page_rotation(fake_engine):
         model_options("auto", 1600, "45")
     handlers.single_request(fake_engine, decode_image, str(RECEIPT), model_options("off", 960, "270"), (), CONFIG)
     assert fake_engine.calls[-1]["options"]["page_rotation"] == 270
+
+
+def extracted_files(archive_bytes: bytes, folder) -> tuple[list[str], int]:
+    """The zip's entry names, and how many files extracting it gives."""
+    with zipfile.ZipFile(io.BytesIO(archive_bytes)) as archive:
+        names = archive.namelist()
+        archive.extractall(folder)
+    return names, sum(1 for path in folder.rglob("*") if path.is_file())
+
+
+@pytest.mark.parametrize("length", [60, 68, 250])
+def test_long_file_names_give_one_zip_entry_per_export(fake_engine, tmp_path, length):
+    """A stem of 60+ characters made `X.txt` and `X_layout.txt` both `X.txt`: 5 entries, 4 files."""
+    long_png = tmp_path / ("R" * (length - 4) + ".png")
+    long_jpg = tmp_path / ("R" * (length - 4) + ".jpg")  # the same stem
+    long_png.write_bytes(RECEIPT.read_bytes())
+    long_jpg.write_bytes(RECEIPT.read_bytes())
+    single = handlers.single_request(fake_engine, decode_image, str(long_png), {}, (), CONFIG)
+    files = handlers.document_exports(single.results, single.name)
+    names, extracted = extracted_files(handlers.zip_exports([(single.name, files)]), tmp_path / "run")
+    assert len(names) == len(set(names)) == extracted == 5
+    assert sorted(name.split("/")[1][len(safe_stem(long_png.name)):] for name in names) == sorted(
+        [".hocr", ".json", ".layout.txt", ".searchable.pdf", ".txt"]
+    )
+    outcome = handlers.batch_request(fake_engine, decode_image, [str(long_png), str(long_jpg)], {}, (), CONFIG)
+    names, extracted = extracted_files(outcome.archive, tmp_path / "batch")
+    assert len(names) == len(set(names)) == extracted == 10
+
+
+def test_a_zip_never_holds_the_same_name_twice():
+    from demo.documents import ExportArchive
+
+    archive = ExportArchive()
+    archive.add("a.png", {"a.txt": b"1", "A.TXT": b"2", "a.txt ": b"3", "../a.txt": b"4"})
+    names = zipfile.ZipFile(io.BytesIO(archive.getvalue())).namelist()
+    assert len({name.casefold() for name in names}) == 4 and all(name.startswith("01_a/") for name in names)

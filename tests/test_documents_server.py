@@ -68,10 +68,10 @@ def test_run_with_a_pdf_shows_page_one_and_exports_every_page(client: Client, tw
     with open(json_file["value"] if isinstance(json_file, dict) else json_file, encoding="utf-8") as stream:
         assert len(json.load(stream)["pages"]) == 2
     by_name = {os.path.basename(button["value"]): button["value"] for button in exports}
-    assert sorted(by_name) == ["two.hocr", "two.txt", "two_exports.zip", "two_layout.txt", "two_searchable.pdf"]
+    assert sorted(by_name) == ["two.hocr", "two.layout.txt", "two.searchable.pdf", "two.txt", "two_exports.zip"]
     with zipfile.ZipFile(by_name["two_exports.zip"]) as archive:
         assert "01_two/two.json" in archive.namelist()
-    searchable = pdfium.PdfDocument(by_name["two_searchable.pdf"])
+    searchable = pdfium.PdfDocument(by_name["two.searchable.pdf"])
     assert len(searchable) == 2
     assert [searchable[i].get_textpage().get_text_range().split() for i in range(2)] == [
         " ".join(lines).split() for lines in PAGES
@@ -102,4 +102,30 @@ def test_batch_zips_the_exports_of_each_file(client: Client, two_page_pdf) -> No
     assert [button["value"] for button in exports[:4]] == [None] * 4  # a batch: only the zip
     zip_path = exports[4]["value"]
     names = zipfile.ZipFile(zip_path).namelist()
-    assert {"01_receipt/receipt_layout.txt", "02_two/two_searchable.pdf", "02_two/two.hocr"} <= set(names)
+    assert {"01_receipt/receipt.layout.txt", "02_two/two.searchable.pdf", "02_two/two.hocr"} <= set(names)
+
+
+def _entries_and_extracted(zip_path: str, folder) -> tuple[list[str], int]:
+    with zipfile.ZipFile(zip_path) as archive:
+        names = archive.namelist()
+        archive.extractall(folder)
+    return names, sum(1 for path in folder.rglob("*") if path.is_file())
+
+
+@pytest.mark.slow
+def test_long_file_names_give_one_zip_entry_per_export_on_run_and_batch(client: Client, tmp_path) -> None:
+    """A 68-character name on /run and two 250-character names sharing a stem on /batch: every export of
+    every file is its own entry (a 60+ character stem made `X.txt` and `X_layout.txt` collide)."""
+    run_name = tmp_path / ("r" * 64 + ".jpg")
+    run_name.write_bytes((ASSETS_DIR / "receipt.jpg").read_bytes())
+    *_, zip_button = client.predict(handle_file(run_name), "auto", 1600, 0.0, False, api_name="/run")
+    names, extracted = _entries_and_extracted(zip_button["value"], tmp_path / "run")
+    assert len(names) == len(set(names)) == extracted == 5, names
+
+    batch = [tmp_path / ("b" * 246 + extension) for extension in (".jpg", ".png")]
+    with Image.open(ASSETS_DIR / "receipt.jpg") as receipt:
+        receipt.save(batch[0], quality=90)
+        receipt.save(batch[1])
+    outputs = client.predict([handle_file(path) for path in batch], "auto", 1600, 0.0, False, api_name="/batch")
+    names, extracted = _entries_and_extracted(outputs[-1]["value"], tmp_path / "batch")
+    assert len(names) == len(set(names)) == extracted == 10, names

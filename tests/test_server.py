@@ -58,7 +58,7 @@ def test_run_endpoint_serves_a_capped_jpeg_and_the_table(server, tmp_path):
     # Full text is the layout text: the same lines, rows joined left to right
     assert words(text.splitlines()) == words(row_texts) and len(text.splitlines()) <= len(row_texts)
     assert [os.path.basename(button["value"]) for button in exports] == [
-        "receipt.txt", "receipt_layout.txt", "receipt.hocr", "receipt_searchable.pdf", "receipt_exports.zip"
+        "receipt.txt", "receipt.layout.txt", "receipt.hocr", "receipt.searchable.pdf", "receipt_exports.zip"
     ]
     assert "620×1060 px (shown at 468×800)" in summary
     assert len(gallery) == 1

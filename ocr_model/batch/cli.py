@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .discover import InputError, Skipped, check_unique_outputs, discover, printable
-from .outputs import FORMATS, parse_formats
+from ..exporters.formats import FORMATS, parse_formats
 from .run import RunSettings, default_workers
 
 

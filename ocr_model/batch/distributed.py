@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from ..exporters.formats import json_line
 from ..exporters.records import Page, document_record
 from ..inputs.image_decode import read_image
 from ..inputs.pdf_pages import SNIFF_BYTES, is_pdf
@@ -81,7 +82,7 @@ class OcrPredictor:
         for index, prediction in predictions.items():
             documents[index] = document_record(files[index], [Page(prediction)])
         results = [
-            json.dumps(documents[index], ensure_ascii=False) if index in documents else None for index in range(len(files))
+            json_line(documents[index]) if index in documents else None for index in range(len(files))
         ]
         return {"file": files, "error": errors, "result": results}
 

@@ -1,5 +1,5 @@
-"""Bulk outputs: the formats one input is written in, where each goes (`a/b.jpg` -> `OUT/a/b.jpg.json`),
-atomic writes (a temp file in the same folder, fsynced, renamed over the target: a run that is killed never
+"""Bulk outputs: where each format of one input goes (`a/b.jpg` -> `OUT/a/b.jpg.json`; the formats and the
+naming rule are ocr_model/exporters/formats.py, shared with the app), atomic writes (a temp file in the same folder, fsynced, renamed over the target: a run that is killed never
 leaves a half-written file where a finished one is expected), and the per-input manifest written last
 (`write_outputs`) that `is_complete`, and so `--resume`, trusts.
 """
@@ -9,78 +9,42 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable, Sequence
+from typing import Sequence
 
-from .. import exporters
+from ..exporters.formats import LONGEST_SUFFIX, ExportDocument, ExportFormat, export_name, fit_base
+from ..exporters.pdf import PdfPage
 from ..exporters.records import Page, document_record
-from ..types import Predictions
 
 
-@dataclass(frozen=True)
-class OutputFormat:
-    """How one input's result is written: file suffix and a function of (relative file name, pages) -> bytes."""
-
-    name: str
-    suffix: str
-    render: Callable[[str, Sequence[Page]], bytes]
-    needs_image: bool = False  # the pages' pixels must be kept until it is written
+# Longest final output name, in bytes: a file system allows 255, and the temp file beside it
+# (`.NAME.PID.tmp`) adds up to 13. The input's name is cut before the suffix (exporters.formats.fit_base).
+MAX_OUTPUT_NAME_BYTES = 240
 
 
-def _predictions(pages: Sequence[Page]) -> list[Predictions]:
-    return [page.predictions for page in pages]
-
-
-def _render_searchable_pdf(file: str, pages: Sequence[Page]) -> bytes:
-    return exporters.to_searchable_pdf(
-        [
-            exporters.PdfPage(page.image, page.predictions, page.pdf_page.size_pt if page.pdf_page else None)
-            for page in pages
-        ]
+def export_document(file: str, pages: Sequence[Page]) -> ExportDocument:
+    """What the writers need of one input: its JSON record, and its pages' images when they were kept."""
+    kept = bool(pages) and all(page.image is not None for page in pages)
+    return ExportDocument(
+        title=file,
+        predictions=[page.predictions for page in pages],
+        record=document_record(file, pages),
+        pdf_pages=[PdfPage(page.image, page.predictions, page.pdf_page.size_pt if page.pdf_page else None) for page in pages]
+        if kept else (),
     )
 
 
-def _render_json(file: str, pages: Sequence[Page]) -> bytes:
-    return json.dumps(document_record(file, pages), ensure_ascii=False).encode("utf-8")
-
-
-def _render_text(file: str, pages: Sequence[Page]) -> bytes:
-    return exporters.to_text(_predictions(pages)).encode("utf-8")
-
-
-def _render_layout_text(file: str, pages: Sequence[Page]) -> bytes:
-    return exporters.to_layout_text(_predictions(pages)).encode("utf-8")
-
-
-def _render_hocr(file: str, pages: Sequence[Page]) -> bytes:
-    return exporters.to_hocr(_predictions(pages), titles=[file]).encode("utf-8")
-
-
-# Module-level functions, not lambdas: the formats travel to worker processes (pickled).
-FORMATS: dict[str, OutputFormat] = {
-    "json": OutputFormat("json", ".json", _render_json),
-    "txt": OutputFormat("txt", ".txt", _render_text),  # lines in reading order; pages separated by a form feed
-    "layout": OutputFormat("layout", ".layout.txt", _render_layout_text),  # rows spaced as on the page
-    "hocr": OutputFormat("hocr", ".hocr", _render_hocr),
-    "pdf": OutputFormat("pdf", ".pdf", _render_searchable_pdf, needs_image=True),  # image + invisible text
-}
-
-
-def parse_formats(text: str) -> list[OutputFormat]:
-    """`"json,txt"` -> the formats, in that order, without duplicates; ValueError names unknown ones."""
-    names = [name.strip().lower() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in FORMATS]
-    if unknown or not names:
-        raise ValueError(f"unknown output format(s) {', '.join(unknown) or repr(text)}; available: {', '.join(FORMATS)}")
-    return [FORMATS[name] for name in dict.fromkeys(names)]
-
-
-def output_paths(out_dir: Path, relative: PurePosixPath, formats: Sequence[OutputFormat]) -> list[Path]:
-    """Where an input's outputs go: `OUT/<relative>` + each format's suffix (`a/b.jpg` -> `OUT/a/b.jpg.json`)."""
+def _check_relative(relative: PurePosixPath) -> None:
     if relative.is_absolute() or ".." in relative.parts or not relative.parts:
         raise ValueError(f"output path must be relative and inside the output folder, got {relative}")
-    return [out_dir.joinpath(*relative.parent.parts, relative.name + fmt.suffix) for fmt in formats]
+
+
+def output_paths(out_dir: Path, relative: PurePosixPath, formats: Sequence[ExportFormat]) -> list[Path]:
+    """Where an input's outputs go: `OUT/<relative>` + each format's suffix (`a/b.jpg` -> `OUT/a/b.jpg.json`),
+    a name too long for the file system cut before the suffix (exporters.formats.export_name)."""
+    _check_relative(relative)
+    folder = out_dir.joinpath(*relative.parent.parts)
+    return [folder / export_name(relative.name, fmt, MAX_OUTPUT_NAME_BYTES) for fmt in formats]
 
 
 def temp_path(path: Path, pid: int | None = None) -> Path:
@@ -106,16 +70,16 @@ def atomic_write(path: Path, data: bytes) -> None:
 def manifest_path(out_dir: Path, relative: PurePosixPath) -> Path:
     """The manifest of one input's outputs (`a/b.jpg` -> `OUT/a/.b.jpg.manifest`): hidden, and not `.json`,
     so that globbing the results does not pick it up."""
-    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
-        raise ValueError(f"output path must be relative and inside the output folder, got {relative}")
-    return out_dir.joinpath(*relative.parent.parts, f".{relative.name}.manifest")
+    _check_relative(relative)
+    base = fit_base(relative.name, MAX_OUTPUT_NAME_BYTES - LONGEST_SUFFIX)
+    return out_dir.joinpath(*relative.parent.parts, f".{base}.manifest")
 
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write_outputs(out_dir: Path, relative: PurePosixPath, rendered: Sequence[tuple[OutputFormat, bytes]]) -> None:
+def write_outputs(out_dir: Path, relative: PurePosixPath, rendered: Sequence[tuple[ExportFormat, bytes]]) -> None:
     """Write one input's outputs, each atomically, then its manifest (name, size and SHA-256 of each), also
     atomically and last: the manifest exists only once every output listed in it is whole. An old manifest is
     removed first, so a run killed midway never leaves one that vouches for outputs being replaced."""
@@ -134,7 +98,7 @@ def write_outputs(out_dir: Path, relative: PurePosixPath, rendered: Sequence[tup
 _MAX_MANIFEST_BYTES = 1 << 16
 
 
-def is_complete(out_dir: Path, relative: PurePosixPath, formats: Sequence[OutputFormat]) -> bool:
+def is_complete(out_dir: Path, relative: PurePosixPath, formats: Sequence[ExportFormat]) -> bool:
     """True when the input's manifest lists every requested format and each output still has the size and
     SHA-256 it was written with (what --resume trusts): a missing, truncated, emptied or edited output, or
     outputs from a run that was killed before its manifest, mean the input is read again."""

@@ -34,7 +34,8 @@ from ..inputs.image_decode import read_image
 from ..inputs.pdf_pages import is_pdf, iter_pdf_pages
 from ..types import Predictions
 from .discover import InputFile, printable, read_regular_file
-from .outputs import OutputFormat, is_complete, manifest_path, output_paths, write_outputs as write_manifested
+from ..exporters.formats import ExportFormat
+from .outputs import export_document, is_complete, manifest_path, output_paths, write_outputs as write_manifested
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -110,7 +111,7 @@ class RunSummary:
 @dataclass(frozen=True)
 class RunSettings:
     out_dir: Path
-    formats: tuple[OutputFormat, ...]
+    formats: tuple[ExportFormat, ...]
     options: dict[str, Any] = field(default_factory=dict)  # predict() keyword options
     batch_size: int = 1  # images per predict_batch call (in-process runs)
     workers: int = 1  # worker processes (1: run in this process)
@@ -128,8 +129,8 @@ def plan(inputs: Sequence[InputFile], settings: RunSettings, resume: bool) -> tu
 
 def write_outputs(item: InputFile, pages: Sequence[Page], settings: RunSettings) -> None:
     """Render and write every format of one input (each atomically), then its manifest (what --resume checks)."""
-    file = item.relative.as_posix()
-    rendered = [(fmt, fmt.render(file, pages)) for fmt in settings.formats]
+    document = export_document(item.relative.as_posix(), pages)
+    rendered = [(fmt, fmt.write(document)) for fmt in settings.formats]
     write_manifested(settings.out_dir, item.relative, rendered)
 
 
@@ -143,7 +144,7 @@ def _predict_pages(model: Any, images: Sequence[np.ndarray], options: dict[str, 
 
 
 def _keeps_images(settings: RunSettings) -> bool:
-    return any(fmt.needs_image for fmt in settings.formats)
+    return any(fmt.needs_images for fmt in settings.formats)
 
 
 def _image_page(image: np.ndarray, predictions: Predictions, settings: RunSettings) -> Page:

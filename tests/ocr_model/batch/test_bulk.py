@@ -21,7 +21,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ocr_model.batch import outputs, run as bulk
 from ocr_model.batch.discover import InputError, InputFile, check_unique_outputs, discover_inputs
-from ocr_model.batch.outputs import atomic_write, output_paths, parse_formats, temp_path
+from ocr_model.batch.outputs import atomic_write, output_paths, temp_path
+from ocr_model.exporters.formats import parse_formats
 from ocr_model.batch.run import RunSettings
 from ocr_model.inputs.image_decode import ImageRejected, read_image
 
@@ -265,7 +266,7 @@ def test_pdf_inputs_give_one_result_per_document_in_every_format(tmp_path):
     assert (tmp_path / "out" / "two-pages.pdf.layout.txt").read_text().count("\f") == 1
     hocr = (tmp_path / "out" / "two-pages.pdf.hocr").read_text()
     assert hocr.count('class="ocr_page"') == 2 and hocr.count('class="ocr_line"') == 4
-    for name, pages in (("two-pages.pdf.pdf", 2), ("photo.png.pdf", 1)):
+    for name, pages in (("two-pages.pdf.searchable.pdf", 2), ("photo.png.searchable.pdf", 1)):
         searchable = pdfium.PdfDocument(tmp_path / "out" / name)
         try:
             assert len(searchable) == pages
@@ -396,7 +397,7 @@ def test_worker_processes_give_the_same_results_as_one_process(receipts, tmp_pat
         polygons = [[line["polygon"] for page in r.get("pages", [r]) for line in page["lines"]] for r in (a, b)]
         assert np.allclose(*polygons, atol=1.0)
         assert (tmp_path / "two" / f"{name}.txt").read_text() == "\f".join("\n".join(page) + "\n" for page in texts(b))
-        assert (tmp_path / "two" / f"{name}.hocr").stat().st_size > 0 and (tmp_path / "two" / f"{name}.pdf").read_bytes()[:5] == b"%PDF-"
+        assert (tmp_path / "two" / f"{name}.hocr").stat().st_size > 0 and (tmp_path / "two" / f"{name}.searchable.pdf").read_bytes()[:5] == b"%PDF-"
     assert texts(json.loads((tmp_path / "one" / "pages.pdf.json").read_text())) == [["Page one 31"], ["Page two 42"]]
     assert texts(json.loads((tmp_path / "one" / "r1.png.json").read_text())) == [[f"{LINES[0]}-1", LINES[1], LINES[2]]]
 

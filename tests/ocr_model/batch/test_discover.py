@@ -11,7 +11,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from ocr_model.batch.discover import discover, discover_inputs, printable
-from ocr_model.batch.outputs import output_paths, parse_formats
+from ocr_model.batch.outputs import output_paths
+from ocr_model.exporters.formats import parse_formats
 
 
 def touch(path: Path, data: bytes = b"x") -> Path:

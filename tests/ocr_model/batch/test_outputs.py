@@ -9,7 +9,8 @@ from PIL import Image
 
 from ocr_model.batch import run as bulk
 from ocr_model.batch.discover import discover_inputs
-from ocr_model.batch.outputs import is_complete, manifest_path, parse_formats, write_outputs
+from ocr_model.batch.outputs import is_complete, manifest_path, write_outputs
+from ocr_model.exporters.formats import parse_formats
 from ocr_model.batch.run import RunSettings
 
 from conftest import FakeEngine
@@ -27,15 +28,15 @@ def test_resume_redoes_inputs_whose_non_json_outputs_are_truncated_empty_or_miss
     first = bulk.run(discover_inputs([tmp_path / "in"]), settings, progress=False, model=FakeEngine(), log=print)
     assert first.done == 4
     out = tmp_path / "out"
-    whole_pdf = (out / "a.png.pdf").read_bytes()
-    (out / "a.png.pdf").write_bytes(whole_pdf[: len(whole_pdf) // 2])  # half-written searchable PDF
+    whole_pdf = (out / "a.png.searchable.pdf").read_bytes()
+    (out / "a.png.searchable.pdf").write_bytes(whole_pdf[: len(whole_pdf) // 2])  # half-written searchable PDF
     (out / "b.png.txt").write_bytes(b"")  # 0-byte text
     (out / "c.png.txt").unlink()
     untouched = (out / "d.png.json").stat().st_mtime_ns
 
     again = bulk.run(discover_inputs([tmp_path / "in"]), settings, resume=True, progress=False, model=FakeEngine(), log=print)
     assert (again.done, again.skipped, again.failed) == (3, 1, [])
-    assert (out / "a.png.pdf").read_bytes()[:5] == b"%PDF-" and (out / "a.png.pdf").read_bytes().rstrip().endswith(b"%%EOF")
+    assert (out / "a.png.searchable.pdf").read_bytes()[:5] == b"%PDF-" and (out / "a.png.searchable.pdf").read_bytes().rstrip().endswith(b"%%EOF")
     assert (out / "b.png.txt").read_text() == "HELLO\nWORLD\n" and (out / "c.png.txt").exists()
     assert (out / "d.png.json").stat().st_mtime_ns == untouched
 
