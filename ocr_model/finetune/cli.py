@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train", required=True, type=Path, help="folder: images + same-named .csv, img/ + box/, or labels.tsv")
     split = parser.add_mutually_exclusive_group()
     split.add_argument("--val", type=Path, help="validation folder (same layouts); default: hold out --val-fraction of the images")
-    split.add_argument("--val-fraction", type=float, default=0.2, help="share of the training images held out (default 0.2)")
+    split.add_argument("--val-fraction", type=float, default=0.2, help="share of the training images held out (default 0.2; 0 = train on all, keep the last epoch)")
     parser.add_argument("--out", required=True, type=Path, help="the fine-tuned checkpoint (.safetensors)")
     parser.add_argument("--base", default=DEFAULT_BASE, help=f"checkpoint to start from: a name or a path (default {DEFAULT_BASE})")
     parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, help=f"passes over the training lines (default {DEFAULT_EPOCHS})")
@@ -77,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             val_data = load_folder(args.val, height=config.rec_height, crop_padding=config.crop_padding)
             train_lines, val_lines = train_data.lines, val_data.lines
             val_description = str(args.val)
+        elif args.val_fraction == 0:
+            train_lines, val_lines = train_data.lines, []
+            val_description = "none (--val-fraction 0: the last epoch is kept)"
         else:
             train_lines, val_lines, held_out = split_by_document(train_data, args.val_fraction, args.seed)
             val_description = f"{len(held_out)} of {len(set(train_data.documents))} images of {args.train}: {', '.join(held_out)}"

@@ -60,3 +60,15 @@ def test_unknown_characters_skipped_or_refused(tmp_path, tiny_base, capsys):
 def test_output_must_be_safetensors(tmp_path, capsys):
     assert main(["--train", str(tmp_path), "--out", str(tmp_path / "model.pt")]) == 1
     assert ".safetensors" in capsys.readouterr().err
+
+
+def test_val_fraction_zero_trains_on_everything_and_keeps_the_last_epoch(tmp_path, tiny_base, capsys):
+    data = rendered_folder(tmp_path / "data")
+    out = tmp_path / "all.safetensors"
+    args = ["--train", str(data), "--out", str(out), "--base", str(tiny_base), "--epochs", "2", "--val-fraction", "0"]
+    assert main([*args, "--synthetic", "0", "--quiet"]) == 0
+    assert "before: no validation lines" in capsys.readouterr().out
+    with safe_open(str(out), framework="pt") as handle:
+        header = json.loads(handle.metadata()[FORMAT_KEY])
+    assert header["finetune"]["best_epoch"] == 2 and header["finetune"]["validation_best"] is None
+    assert header["finetune"]["train_lines"] == 8
