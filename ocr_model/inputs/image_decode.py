@@ -191,7 +191,7 @@ def decode_image(
             image.load()  # full decode of the first frame; raises on truncated data
             upright_rgb = _to_upright_rgb(image, orientation)  # may be `image` itself (plain RGB, upright)
             try:
-                pixels = np.asarray(upright_rgb)  # read-only, backed by one bytes copy
+                rgb = _rgb_array(upright_rgb)
             finally:
                 if upright_rgb is not image:
                     upright_rgb.close()
@@ -209,11 +209,27 @@ def decode_image(
             "The image file is damaged or truncated and cannot be decoded. Please upload the complete file."
         ) from error
 
-    # The Pillow images are closed (their pixels freed) before the writable copy is made, so the peak is
-    # about two RGB copies of the image rather than four.
-    rgb = pixels.copy()
-    del pixels
     return DecodedImage(rgb=rgb, note=note, format=file_format)
+
+
+# Rows copied out of Pillow per step (about 1 MB of its pixels each).
+_BAND_BYTES = 1024 * 1024
+
+
+def _rgb_array(image: Image.Image) -> np.ndarray:
+    """The pixels of an RGB Pillow image as a new writable HxWx3 uint8 array, copied a band of rows at a time.
+
+    Why: np.asarray(image) goes through image.tobytes(), which holds the encoded chunks and their join at
+    once, and a writable copy followed. Measured on sroie-dev's 35 MP scan (105 MB of RGB): the process peak
+    rose 332 MB while decoding that way, 244 MB band by band (Pillow's 4-byte pixels plus the array).
+    """
+    width, height = image.size
+    pixels = np.empty((height, width, 3), dtype=np.uint8)
+    rows = max(1, _BAND_BYTES // (4 * width))
+    for top in range(0, height, rows):
+        with image.crop((0, top, width, min(height, top + rows))) as band:
+            pixels[top : top + band.height] = np.asarray(band)
+    return pixels
 
 
 def _check_jpeg_scans(opener: io.BytesIO | str, max_scans: int) -> None:
