@@ -43,6 +43,8 @@ class DecodedPage:
     rgb: np.ndarray
     note: str | None
     page: PageInfo | None = None
+    # why a PDF page could not be rendered; `rgb` is then a blank placeholder, not to be read
+    error: str | None = None
 
 
 def is_pdf_upload(source: str | os.PathLike[str] | bytes) -> bool:
@@ -72,12 +74,14 @@ def decode_pages(
     data = bytes(source) if isinstance(source, (bytes, bytearray, memoryview)) else os.fspath(source)
     for page in iter_pdf_pages(data, dpi=PAGE_DPI, max_pages=limit, max_pixels=max_pixels):
         notes = [f"Page {page.number} of {page.page_count}"]
-        if page.dpi < PAGE_DPI - 0.5:
+        if page.error:
+            notes.append(page.error.rstrip("."))
+        elif page.dpi < PAGE_DPI - 0.5:
             notes.append(f"rendered at {page.dpi:.0f} dpi to stay under the {max_pixels / 1e6:g} MP limit")
         cut = truncation_note(page.page_count, limit)
         if cut:
             notes.append(cut)
-        yield DecodedPage(page.image, "; ".join(notes) + ".", page.info)
+        yield DecodedPage(page.image, "; ".join(notes) + ".", page.info, page.error)
 
 
 def safe_stem(name: str, limit: int = 60) -> str:

@@ -32,7 +32,8 @@ from demo.documents import (
 )
 from ocr_model.exporters.layout import layout_text
 from ocr_model.inputs.pdf_pages import default_max_pages, truncation_note
-from demo.engine import OcrEngine, is_out_of_memory, release_memory
+from ocr_model.types import Predictions
+from demo.engine import OcrEngine, device_name, is_out_of_memory, release_memory
 from demo.history import Document, History, HistoryEntry, OcrResult, document_budget, push
 from demo.render import (
     DisplayTransform,
@@ -127,7 +128,10 @@ def read_page(
     decoded = box.pop()
     out_of_memory = False
     try:
-        predictions = engine.predict(decoded.rgb, **dict(options))
+        if decoded.error:  # a PDF page that was not rendered: its placeholder has nothing to read
+            predictions = Predictions([], [], [], image_size=decoded.rgb.shape[:2], device=device_name(engine))
+        else:
+            predictions = engine.predict(decoded.rgb, **dict(options))
     except ValueError as error:
         raise InputError(f"OCR could not process this image: {error}") from error
     except (RuntimeError, MemoryError) as error:
@@ -210,7 +214,12 @@ def export_pages(results: Sequence[OcrResult], source: str | os.PathLike[str] | 
     """What the exporters need from stored results (display-size previews, predictions, page info);
     `source`: the uploaded file, while it exists, for PDFs (their pages go into the searchable PDF)."""
     pdf = os.fspath(source) if source is not None and is_pdf_upload(source) else None
-    return [ExportPage(result.preview_jpeg, result.predictions, getattr(result, "page", None), pdf) for result in results]
+    pages = [getattr(result, "page", None) for result in results]
+    # a page that could not be rendered is exported as its (blank) preview, never loaded here from the PDF
+    return [
+        ExportPage(result.preview_jpeg, result.predictions, page, pdf if page is None or page.rendered else None)
+        for result, page in zip(results, pages)
+    ]
 
 
 def make_result(

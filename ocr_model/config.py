@@ -25,6 +25,17 @@ MAX_IMAGE_PIXELS = 40_000_000
 # PDF pages render at this resolution (lower when a page would exceed MAX_IMAGE_PIXELS), and an image
 # put into a searchable PDF without a page size becomes a page of its pixels at this resolution.
 PAGE_DPI = 200.0
+# Each PDF page is rendered in a child process (ocr_model/inputs/pdf_process.py) held to these limits
+# per operation (opening the document, rendering one page); past them the child is killed and the page
+# is reported as not rendered, the other pages are still read. The legitimate worst case, a 14,400 pt
+# page rendered at the 40 MP cap (6,319 px square) covered by a 4000 px scan (tests/pdf_bombs.py
+# worst_case_pdf), took 4.5-6.4 s wall (0.6 s of the child's CPU) on the shared 2-core machine at load
+# 13-15, and +240 MB of address space: the defaults allow about twice the time and four times the memory
+# (a page's memory also grows with the images on it). A 60000 x 60000 JPEG 2000 image needs 43 GB.
+PDF_PAGE_SECONDS_ENV = "OCR_PDF_PAGE_SECONDS"
+PDF_PAGE_MB_ENV = "OCR_PDF_PAGE_MB"
+DEFAULT_PDF_PAGE_SECONDS = 10
+DEFAULT_PDF_PAGE_MB = 1024
 
 
 @dataclass(frozen=True)

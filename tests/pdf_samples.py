@@ -40,7 +40,8 @@ def blank_pdf(sizes_pt, rotations=None) -> bytes:
     return buffer.getvalue()
 
 
-def _assemble(objects, trailer_extra=b"") -> bytes:
+def assemble_pdf(objects, trailer_extra=b"") -> bytes:
+    """A PDF of these object bodies (numbered from 1, the first the catalog), with its xref table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -57,7 +58,7 @@ def _assemble(objects, trailer_extra=b"") -> bytes:
 
 def encrypted_pdf() -> bytes:
     """A one-page PDF protected by a (unknown) user password (standard security handler, RC4 40-bit)."""
-    return _assemble(
+    return assemble_pdf(
         [
             b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -69,7 +70,7 @@ def encrypted_pdf() -> bytes:
 
 
 def zero_page_pdf() -> bytes:
-    return _assemble([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"])
+    return assemble_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"])
 
 
 def broken_pdf() -> bytes:
@@ -86,7 +87,7 @@ def huge_image_pdf(side: int = 30000) -> bytes:
     row = b"\x00" * side
     data = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
     content = b"q 200 0 0 200 0 0 cm /Im0 Do Q"
-    return _assemble(
+    return assemble_pdf(
         [
             b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

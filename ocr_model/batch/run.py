@@ -52,12 +52,16 @@ def read_input(path: Path) -> np.ndarray | bytes:
 def predict_pdf(model: Any, source: Path | bytes, options: dict[str, Any], keep_images: bool) -> list[Page]:
     """Render and read a PDF page by page (one page's pixels in memory; at most OCR_MAX_PDF_PAGES pages).
 
-    `keep_images` keeps each page as JPEG bytes for exports that draw it (the searchable PDF)."""
+    `keep_images` keeps each page as JPEG bytes for exports that draw it (the searchable PDF). A page that
+    could not be rendered (over `OCR_PDF_PAGE_SECONDS` / `OCR_PDF_PAGE_MB`) is not read: it keeps its blank
+    placeholder, no lines and its `error`."""
     pages = []
     for page in iter_pdf_pages(source):
-        predictions = model.predict(page.image, **options)
-        info = page.info
-        pages.append(Page(predictions, _jpeg(page.image) if keep_images else None, info))
+        if page.error:
+            predictions = Predictions([], [], [], image_size=page.image.shape[:2])
+        else:
+            predictions = model.predict(page.image, **options)
+        pages.append(Page(predictions, _jpeg(page.image) if keep_images else None, page.info, error=page.error))
     return pages
 
 

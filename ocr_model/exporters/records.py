@@ -18,6 +18,7 @@ class Page:
     predictions: Predictions
     image: np.ndarray | bytes | None = None  # RGB pixels or JPEG bytes, kept only when an output needs them
     pdf_page: PageInfo | None = None
+    error: str | None = None  # why a PDF page could not be rendered (its predictions are then empty)
 
 
 def result_record(file: str, predictions: Predictions) -> dict[str, Any]:
@@ -37,7 +38,11 @@ def document_record(file: str, pages: Sequence[Page]) -> dict[str, Any]:
         "pages_read": len(pages),
         "note": truncation_note(count, len(pages)) if count > len(pages) else None,
         "pages": [
-            {**result_record(file, page.predictions), **({"page": page.pdf_page.to_dict()} if page.pdf_page else {})}
+            {
+                **result_record(file, page.predictions),
+                **({"page": page.pdf_page.to_dict()} if page.pdf_page else {}),
+                **({"error": page.error} if page.error else {}),
+            }
             for page in pages
         ],
     }

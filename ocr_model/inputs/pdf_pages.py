@@ -11,15 +11,17 @@ Bounds, whatever the file says:
   page renders at ~31 dpi instead of 1.6 gigapixels;
 - at most `max_pages` pages (default `OCR_MAX_PDF_PAGES`, 20): later pages are not rendered
   (`truncation_note` says so); a 500-page file costs what a 20-page one does.
+- every page is rendered in a separate process (`pdf_process.py`) capped in memory and time per page
+  (`OCR_PDF_PAGE_MB`, `OCR_PDF_PAGE_SECONDS`): a page past them comes back as a blank placeholder with
+  `Page.error` saying so, and the other pages are still read.
 Encrypted, damaged, empty and degenerate files raise `PdfError` (a ValueError) with a message
-for the user. PDFium is not thread-safe: every call into it holds `PDFIUM_LOCK`.
+for the user.
 """
 
 from __future__ import annotations
 
-import math
+import logging
 import os
-import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,12 +30,16 @@ from typing import Any, Union
 import numpy as np
 
 from ..config import MAX_IMAGE_PIXELS, PAGE_DPI, positive_int_from_env
+from .pdf_process import Limits, PageRenderer, RenderFailed, RenderRefused, shared_renderer
+from .pdf_render_worker import MAX_SIDE, PDF_MAGIC
+from .pdf_render_worker import render_scale as _worker_render_scale
 
+LOG = logging.getLogger(__name__)
+# PDFium in this process (the searchable-PDF exporter) is not thread-safe: every call into it holds this.
 PDFIUM_LOCK = threading.RLock()
 DEFAULT_MAX_PAGES = 20
 MAX_PAGES_ENV = "OCR_MAX_PDF_PAGES"
-MAX_SIDE = 16_384  # px, either side of a rendered page
-PDF_MAGIC = b"%PDF-"
+PLACEHOLDER_SIDE = 64  # px, long side of the blank image standing in for a page that was not rendered
 SNIFF_BYTES = 1024  # how far into a file `is_pdf` looks for PDF_MAGIC
 
 Source = Union[str, "os.PathLike[str]", bytes]
@@ -53,6 +59,9 @@ class PageInfo:
     count: int
     size_pt: tuple[float, float]
     scale: float
+    # False for a page that could not be rendered (`Page.error`): nothing may open it in this process,
+    # e.g. to draw it in a searchable PDF, since loading the page is where its cost lies
+    rendered: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +83,8 @@ class Page:
     `size_pt`: (width, height) of the displayed page in PDF points (1/72 inch); `scale`: pixels
     per point of this render (dpi / 72, lower when the pixel cap scaled the page down).
     A pixel (x, y) of `image` is the point (x / scale, y / scale) from the page's top-left.
+    `error`: why the page could not be rendered (a message for the user, "Page 2 could not be rendered
+    within 5 s / 1024 MB."); `image` is then a small blank placeholder of the page's shape.
     """
 
     number: int
@@ -81,6 +92,7 @@ class Page:
     image: np.ndarray
     size_pt: tuple[float, float]
     scale: float
+    error: str | None = None
 
     @property
     def dpi(self) -> float:
@@ -88,7 +100,7 @@ class Page:
 
     @property
     def info(self) -> PageInfo:
-        return PageInfo(self.number, self.page_count, self.size_pt, self.scale)
+        return PageInfo(self.number, self.page_count, self.size_pt, self.scale, rendered=self.error is None)
 
 
 def default_max_pages() -> int:
@@ -110,18 +122,11 @@ def is_pdf(source: Source) -> bool:
 
 def render_scale(size_pt: tuple[float, float], dpi: float = PAGE_DPI, max_pixels: int = MAX_IMAGE_PIXELS) -> float:
     """Pixels per point for a page of `size_pt`: dpi / 72, lowered to keep the page under
-    `max_pixels` and each side under `MAX_SIDE`."""
-    width, height = size_pt
-    if not (math.isfinite(width) and math.isfinite(height)) or width <= 0 or height <= 0:
-        raise PdfError(f"a page has an invalid size ({width} x {height} points)")
-    scale = dpi / 72.0
-    scale = min(scale, math.sqrt(max_pixels / (width * height)), MAX_SIDE / max(width, height))
-    # the renderer rounds each side up: stay under the caps after rounding too
-    while scale > 0 and (
-        math.ceil(width * scale) * math.ceil(height * scale) > max_pixels or math.ceil(max(width, height) * scale) > MAX_SIDE
-    ):
-        scale *= 0.999
-    return scale
+    `max_pixels` and each side under `MAX_SIDE` (the renderer process computes it the same way)."""
+    try:
+        return _worker_render_scale(size_pt, dpi, max_pixels)
+    except ValueError as error:
+        raise PdfError(str(error)) from None
 
 
 def truncation_note(page_count: int, max_pages: int) -> str | None:
@@ -131,60 +136,16 @@ def truncation_note(page_count: int, max_pages: int) -> str | None:
     return f"This PDF has {page_count} pages; only the first {max_pages} were read (the limit per document)."
 
 
-def _open(source: Source):
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as raw
-
-    data = source if isinstance(source, (bytes, bytearray)) else os.fspath(source)
-    try:
-        return pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as error:
-        code = getattr(error, "err_code", None)
-        # PDFium's last-error code is process-global and can be stale, so "password" is only
-        # believed when the file has an /Encrypt entry.
-        if code == raw.FPDF_ERR_PASSWORD and _mentions_encryption(data):
-            raise PdfError("This PDF is password-protected. Remove the password and upload it again.") from None
-        if _has_no_page_objects(data):  # PDFium refuses documents whose page tree is empty
-            raise PdfError("This PDF has no pages.") from None
-        raise PdfError("This file is not a readable PDF (it may be damaged or incomplete).") from None
-
-
-def _head(data: bytes | str, limit: int = 64 << 20) -> bytes:
-    if isinstance(data, str):
-        try:
-            with open(data, "rb") as handle:
-                return handle.read(limit)
-        except OSError:
-            return b""
-    return bytes(data[:limit])
-
-
-def _mentions_encryption(data: bytes | str) -> bool:
-    return b"/Encrypt" in _head(data)
-
-
-def _has_no_page_objects(data: bytes | str) -> bool:
-    """A file whose page tree says /Count 0 and that has no /Type /Page object: a PDF without
-    pages (a damaged or cut-off file that lost its pages still says how many it had)."""
-    head = _head(data)
-    return (
-        is_pdf(head)
-        and re.search(rb"/Count\s+0(?![0-9])", head) is not None
-        and re.search(rb"/Type\s*/Page(?![A-Za-z])", head) is None
-    )
-
-
-def pdf_page_count(source: Source) -> int:
+def pdf_page_count(source: Source, limits: Limits | None = None) -> int:
     """Pages in the document (raises PdfError for unreadable, encrypted or empty files)."""
-    with PDFIUM_LOCK:
-        document = _open(source)
+    limits = Limits.from_env() if limits is None else limits
+    renderer = shared_renderer()
+    key = object()
+    with renderer.lock:
         try:
-            count = len(document)
+            return _open(renderer, _data(source), key, limits)
         finally:
-            document.close()
-    if count < 1:
-        raise PdfError("This PDF has no pages.")
-    return count
+            renderer.close_document(key)
 
 
 def iter_pdf_pages(
@@ -192,31 +153,33 @@ def iter_pdf_pages(
     dpi: float = PAGE_DPI,
     max_pages: int | None = None,
     max_pixels: int = MAX_IMAGE_PIXELS,
+    limits: Limits | None = None,
 ) -> Iterator[Page]:
-    """Render the first `max_pages` pages one at a time (only one page's pixels in memory).
+    """Render the first `max_pages` pages one at a time (only one page's pixels in memory), each in the
+    renderer process under `limits` (default: `OCR_PDF_PAGE_SECONDS`, `OCR_PDF_PAGE_MB`).
 
-    The document is opened before the first page is yielded, so an unreadable file raises
-    `PdfError` on the first `next()`.
+    A page that cannot be rendered (over a limit, or refused by PDFium) comes as a blank placeholder with
+    `error` set, and the pages after it are still rendered. The document is opened before the first page
+    is yielded, so an unreadable file raises `PdfError` on the first `next()`.
     """
     if not 1 <= dpi <= 1200:
         raise ValueError(f"dpi must be in [1, 1200], got {dpi}")
     limit = default_max_pages() if max_pages is None else max_pages
     if limit < 1:
         raise ValueError(f"max_pages must be at least 1, got {limit}")
-    with PDFIUM_LOCK:
-        document = _open(source)
+    limits = Limits.from_env() if limits is None else limits
+    renderer = shared_renderer()
+    data = _data(source)
+    key = object()  # names this document to the renderer, which other callers may use between pages
     try:
-        with PDFIUM_LOCK:
-            count = len(document)
-        if count < 1:
-            raise PdfError("This PDF has no pages.")
+        with renderer.lock:
+            count = _open(renderer, data, key, limits)
         for index in range(min(count, limit)):
-            with PDFIUM_LOCK:
-                page = _render(document, index, count, dpi, max_pixels)
+            with renderer.lock:
+                page = _render(renderer, data, key, index, count, dpi, max_pixels, limits)
             yield page
     finally:
-        with PDFIUM_LOCK:
-            document.close()
+        renderer.close_document(key)
 
 
 def render_pdf_pages(
@@ -224,31 +187,49 @@ def render_pdf_pages(
     dpi: float = PAGE_DPI,
     max_pages: int | None = None,
     max_pixels: int = MAX_IMAGE_PIXELS,
+    limits: Limits | None = None,
 ) -> list[Page]:
     """All rendered pages at once (see `iter_pdf_pages`; mind the memory: up to max_pages x
     max_pixels x 3 bytes)."""
-    return list(iter_pdf_pages(source, dpi=dpi, max_pages=max_pages, max_pixels=max_pixels))
+    return list(iter_pdf_pages(source, dpi=dpi, max_pages=max_pages, max_pixels=max_pixels, limits=limits))
 
 
-def _render(document, index: int, count: int, dpi: float, max_pixels: int) -> Page:
-    import pypdfium2 as pdfium
+def _data(source: Source) -> bytes | str:
+    return bytes(source) if isinstance(source, (bytes, bytearray, memoryview)) else os.fspath(source)
 
+
+def _open(renderer: PageRenderer, data: bytes | str, key: object, limits: Limits) -> int:
     try:
-        page = document[index]
-    except (pdfium.PdfiumError, IndexError):
-        raise PdfError(f"Page {index + 1} of this PDF could not be read (the file may be damaged).") from None
+        return renderer.open(data, key, limits)
+    except RenderRefused as refused:
+        raise PdfError(refused.message) from None
+    except RenderFailed as failed:
+        LOG.warning("PDF not opened: %s", failed.reason)
+        raise PdfError(f"This PDF could not be opened within {limits.describe()}.") from None
+
+
+def _render(
+    renderer: PageRenderer, data: bytes | str, key: object, index: int, count: int, dpi: float, max_pixels: int, limits: Limits
+) -> Page:
+    """Page `index`, or a placeholder saying why not. A child killed on the page before is replaced here
+    and given the document again (`open` is a no-op while it still holds it)."""
     try:
-        width, height = page.get_size()  # as displayed: PDFium applies the page's /Rotate
-        scale = render_scale((width, height), dpi, max_pixels)
-        try:
-            bitmap = page.render(scale=scale, rev_byteorder=True)
-        except pdfium.PdfiumError:
-            raise PdfError(f"Page {index + 1} of this PDF could not be rendered.") from None
-        try:
-            pixels = bitmap.to_numpy()
-            image = np.ascontiguousarray(pixels[:, :, :3]) if pixels.ndim == 3 else np.repeat(pixels[:, :, None], 3, 2)
-        finally:
-            bitmap.close()
-    finally:
-        page.close()
-    return Page(number=index + 1, page_count=count, image=image, size_pt=(float(width), float(height)), scale=scale)
+        _open(renderer, data, key, limits)
+        rendered = renderer.render(index, dpi, max_pixels, limits)
+    except RenderRefused as refused:
+        return _placeholder(index, count, renderer.last_size_pt, refused.message)
+    except RenderFailed as failed:
+        LOG.warning("PDF page %d not rendered: %s", index + 1, failed.reason)
+        return _placeholder(index, count, renderer.last_size_pt, f"Page {index + 1} could not be rendered within {limits.describe()}.")
+    except PdfError as error:  # the replaced child could not open the document again
+        return _placeholder(index, count, renderer.last_size_pt, f"Page {index + 1} was not rendered: {error}")
+    return Page(number=index + 1, page_count=count, image=rendered.image, size_pt=rendered.size_pt, scale=rendered.scale)
+
+
+def _placeholder(index: int, count: int, size_pt: tuple[float, float] | None, error: str) -> Page:
+    """A white page of the page's shape (Letter when its size is unknown), PLACEHOLDER_SIDE px on its
+    long side, for a page that was not rendered: every reader of `Page.image` still gets an image."""
+    width, height = size_pt or (612.0, 792.0)
+    scale = PLACEHOLDER_SIDE / max(width, height)
+    shape = (max(1, round(height * scale)), max(1, round(width * scale)), 3)
+    return Page(index + 1, count, np.full(shape, 255, dtype=np.uint8), (width, height), scale, error=error)
