@@ -2,6 +2,7 @@
 
     python app.py                 # local: http://127.0.0.1:7860
     python app.py --share         # plus a public *.gradio.live link
+    python app.py --checkpoint ppocrv6-tiny --checkpoint-dir ./checkpoints
     python app.py --help          # every flag; each one also has an environment variable
 
 The OCR engine is loaded when this module is imported, before the first request.
@@ -19,6 +20,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from demo.config import AppConfig, apply_process_settings, load_config
 
+if __name__ == "__main__":  # before the models load: their startup report (choices, files left out) is logged
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 # Flags only when run as a script; imported (Spaces, `gradio app.py`, tests) it reads the environment.
 CONFIG: AppConfig = load_config(sys.argv[1:] if __name__ == "__main__" else ())
 # Before Gradio is imported: some of its modules read GRADIO_TEMP_DIR once, at import (the MCP
@@ -26,8 +29,12 @@ CONFIG: AppConfig = load_config(sys.argv[1:] if __name__ == "__main__" else ())
 apply_process_settings(CONFIG)
 
 from demo import build_demo  # noqa: E402  (imports Gradio)
+from demo.engine import load_models  # noqa: E402
 
-demo = build_demo(config=CONFIG)
+# The checkpoint choices (built-ins + CONFIG.checkpoint_dir, bad files reported and left out) and the
+# default's model, loaded before the first request; a default that cannot be found stops the app here.
+MODELS = load_models(CONFIG.checkpoint, CONFIG.checkpoint_dir)
+demo = build_demo(model=MODELS.engine(), config=CONFIG)
 
 
 def _stop_like_ctrl_c(signum: int, _frame: object) -> None:
@@ -38,7 +45,6 @@ def _stop_like_ctrl_c(signum: int, _frame: object) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _stop_like_ctrl_c)
     demo.launch()  # host, port, share, upload limit, error policy, auth: launch_kwargs(CONFIG)

@@ -41,6 +41,14 @@ class AppConfig:
     thumbnail_size: int = 256
     # "auto", "cpu" or "cuda[:N]"; passed to the OCR engine. Why: same app on CPU and GPU Spaces.
     device: str = "auto"
+    # Checkpoint read when a request names none: a built-in name (ocr_model.checkpoints), a file stem from
+    # checkpoint_dir, or a path to a .safetensors file (then offered too, under its stem). Why: a faster
+    # checkpoint, or your own fine-tuned one, without code changes. Same default as the engine's.
+    checkpoint: str = "ppocrv6-small"
+    # Folder whose *.safetensors checkpoints are offered beside the built-ins, by file stem (read at
+    # startup; a broken file is reported and left out). Why: clients choose among names the operator
+    # put there, and can never name a path themselves.
+    checkpoint_dir: str | None = None
     # Interface to bind. Why: loopback by default; Spaces/Docker set 0.0.0.0 via env.
     host: str = "127.0.0.1"
     # TCP port. Why: 7860 is what Spaces and most Gradio docs expect.
@@ -96,6 +104,8 @@ class AppConfig:
         return int(self.max_history_mb * 2**20)
 
     def __post_init__(self) -> None:
+        if not self.checkpoint.strip():
+            raise ValueError("checkpoint must be a checkpoint name or a .safetensors path")
         if self.max_results_in_memory < 1:
             raise ValueError(f"max_results_in_memory must be >= 1, got {self.max_results_in_memory}")
         if not 64 <= self.max_display_size <= 16384:
@@ -126,6 +136,8 @@ ENV_VARS: dict[str, str] = {
     "max_results_in_memory": "MAX_RESULTS_IN_MEMORY",
     "max_display_size": "MAX_DISPLAY_SIZE",
     "device": "OCR_DEVICE",
+    "checkpoint": "OCR_CHECKPOINT",
+    "checkpoint_dir": "OCR_CHECKPOINT_DIR",
     "host": "OCR_HOST",
     "port": "OCR_PORT",
     "share": "OCR_SHARE",
@@ -221,6 +233,13 @@ def build_arg_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-results", type=int, dest="max_results_in_memory", help="history size per session")
     parser.add_argument("--max-display-size", type=int, dest="max_display_size", help="longest side sent to the browser")
     parser.add_argument("--device", help="auto, cpu or cuda[:N]")
+    parser.add_argument(
+        "--checkpoint", help="default checkpoint: a built-in name (ppocrv6-small, ppocrv6-tiny), a name from "
+        "--checkpoint-dir, or a .safetensors path"
+    )
+    parser.add_argument(
+        "--checkpoint-dir", dest="checkpoint_dir", help="folder whose *.safetensors checkpoints are offered too"
+    )
     parser.add_argument("--host", help="interface to bind (0.0.0.0 for all)")
     parser.add_argument("--port", type=int, help="TCP port (0 = first free port from 7860)")
     parser.add_argument("--share", action="store_true", default=None, help="create a public gradio.live link")
@@ -331,5 +350,9 @@ def apply_process_settings(config: AppConfig) -> None:
     Must run before `build_demo()` creates components (they capture the temp dir).
     """
     limit_malloc_arenas()  # before Gradio starts its worker threads; see ocr_model/runtime.py
+    if config.device != "auto":
+        # The engine places its process-wide models (one per checkpoint, ocr_model.get_model) by
+        # OCR_DEVICE; the app loads every checkpoint through them.
+        os.environ["OCR_DEVICE"] = config.device
     if config.temp_dir:
         os.environ["GRADIO_TEMP_DIR"] = create_instance_dir(config.temp_dir)

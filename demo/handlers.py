@@ -9,6 +9,7 @@ for the same image.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import time
@@ -33,7 +34,7 @@ from demo.documents import (
 from ocr_model.exporters.layout import layout_text
 from ocr_model.inputs.pdf_pages import default_max_pages, truncation_note
 from ocr_model.types import Predictions
-from demo.engine import OcrEngine, device_name, is_out_of_memory, release_memory
+from demo.engine import Models, OcrEngine, UnknownCheckpoint, device_name, is_out_of_memory, release_memory
 from demo.history import Document, History, HistoryEntry, OcrResult, document_budget, push
 from demo.render import (
     DisplayTransform,
@@ -47,6 +48,7 @@ from demo.render import (
     turn_points,
 )
 
+LOGGER = logging.getLogger(__name__)
 PREVIEW_JPEG_QUALITY = 92  # the stored clean copy is re-encoded once more after drawing
 THUMBNAIL_JPEG_QUALITY = 80
 OUT_OF_MEMORY_MESSAGE = (
@@ -129,7 +131,10 @@ def read_page(
     out_of_memory = False
     try:
         if decoded.error:  # a PDF page that was not rendered: its placeholder has nothing to read
-            predictions = Predictions([], [], [], image_size=decoded.rgb.shape[:2], device=device_name(engine))
+            predictions = Predictions(
+                [], [], [], image_size=decoded.rgb.shape[:2], device=device_name(engine),
+                checkpoint=str(getattr(engine, "checkpoint", "")),
+            )
         else:
             predictions = engine.predict(decoded.rgb, **dict(options))
     except ValueError as error:
@@ -317,6 +322,7 @@ def result_record(result: OcrResult, min_confidence: float = 0.0) -> dict[str, A
         "file": result.name,
         "image_size": full["image_size"],
         "device": full["device"],
+        "checkpoint": full.get("checkpoint", ""),
         "timings": full["timings"],
         "note": result.note,
         "rotation": full.get("rotation", 0),
@@ -442,6 +448,8 @@ def summarize(result: OcrResult, shown: int, min_confidence: float) -> str:
     rotation_note = rotation_wording(result)
     if rotation_note:
         parts.append(rotation_note)
+    if predictions.checkpoint:
+        parts.append(f"checkpoint `{file_label(predictions.checkpoint)}`")
     text = " · ".join(parts + [f"device `{predictions.device}`", f"{result.elapsed_s:.2f} s"])
     stages = [
         f"{STAGE_LABELS[stage]} {seconds:.2f} s"
@@ -535,6 +543,7 @@ def document_record(results: Sequence[OcrResult], name: str, min_confidence: flo
     count = pages[0].count if pages and pages[0] is not None else len(results)
     return {
         "file": name,
+        "checkpoint": results[0].predictions.checkpoint if results else "",
         "page_count": count,
         "pages_read": len(results),
         "note": truncation_note(count, len(results)) if count > len(results) else None,
@@ -639,6 +648,21 @@ def batch_request(
 
 def record_json(record: Any) -> bytes:
     return json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def chosen_engine(models: Models, checkpoint: str | None) -> OcrEngine:
+    """The engine of the checkpoint a request names (None or "": the app's default). Only names from the
+    app's list are accepted, never a path; anything else is refused with the list of names. A listed
+    file that fails to load is refused without its path or the loader's message (those go to the log)."""
+    try:
+        choice = models.choices.resolve(checkpoint)
+    except UnknownCheckpoint as error:
+        raise InputError(str(error)) from None
+    try:
+        return models.engine(choice.name)
+    except ValueError:  # the engine's CheckpointError: a listed file whose tensors do not match its header
+        LOGGER.exception("checkpoint %r could not be loaded", choice.name)
+        raise InputError(f"The checkpoint {choice.name!r} could not be loaded; please choose another.") from None
 
 
 def api_result(engine: OcrEngine, decode: Callable[[Any], Any], source: Any, config: AppConfig) -> dict[str, Any]:

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from demo.config import AppConfig, MEMORY_PRESETS, launch_kwargs, load_config, queue_kwargs
+from demo.config import AppConfig, MEMORY_PRESETS, apply_process_settings, launch_kwargs, load_config, queue_kwargs
 
 
 def test_defaults_match_the_documented_normal_preset():
@@ -98,3 +98,26 @@ def test_mcp_is_opt_in_by_flag_or_environment_and_run_history_is_always_off():
     assert launch_kwargs(load_config(["--mcp"]))["mcp_server"] is True
     assert launch_kwargs(load_config((), env={"OCR_MCP": "1"}))["mcp_server"] is True
     assert launch_kwargs(load_config(()))["run_history"] is False
+
+
+def test_checkpoint_and_its_folder_come_from_env_and_flags(tmp_path):
+    from ocr_model.checkpoints import DEFAULT_CHECKPOINT
+
+    assert load_config((), env={}).checkpoint == DEFAULT_CHECKPOINT  # the app's default is the engine's
+    assert load_config((), env={}).checkpoint_dir is None
+    env = {"OCR_CHECKPOINT": "ppocrv6-tiny", "OCR_CHECKPOINT_DIR": str(tmp_path)}
+    from_env = load_config((), env=env)
+    assert (from_env.checkpoint, from_env.checkpoint_dir) == ("ppocrv6-tiny", str(tmp_path))
+    flagged = load_config(["--checkpoint", "mine", "--checkpoint-dir", "/srv/ckpt"], env=env)
+    assert (flagged.checkpoint, flagged.checkpoint_dir) == ("mine", "/srv/ckpt")
+    with pytest.raises(ValueError, match="checkpoint must be"):
+        AppConfig(checkpoint=" ")
+
+
+def test_an_explicit_device_is_where_the_engine_places_its_models(monkeypatch, tmp_path):
+    monkeypatch.setenv("OCR_DEVICE", "set so that monkeypatch restores the variable afterwards")
+    monkeypatch.delenv("OCR_DEVICE")
+    apply_process_settings(AppConfig(temp_dir=None))
+    assert "OCR_DEVICE" not in os.environ  # auto: the engine decides
+    apply_process_settings(AppConfig(device="cpu", temp_dir=None))
+    assert os.environ["OCR_DEVICE"] == "cpu"

@@ -197,3 +197,40 @@ def test_a_batch_reads_at_most_its_page_budget_counting_pdf_pages(fake_engine, t
     ]
     assert outcome.summary_rows[-1][0] == "doc2.pdf"
     assert "reached its limit of 5 pages" in outcome.summary_rows[-1][3]
+
+
+def _two_checkpoints(engine):
+    from demo.engine import CheckpointChoice, CheckpointChoices, Models
+
+    choices = CheckpointChoices((CheckpointChoice("ppocrv6-small", ""), CheckpointChoice("ppocrv6-tiny", "")), "ppocrv6-small")
+    return Models(choices, lambda _choice: engine)
+
+
+def test_results_name_the_checkpoint_chosen_in_json_and_summary(fake_engine):
+    models = _two_checkpoints(fake_engine)
+    record = handlers.api_result(handlers.chosen_engine(models, "ppocrv6-tiny"), decode_image, ASSETS_DIR / "receipt.jpg", CONFIG)
+    assert record["checkpoint"] == "ppocrv6-tiny"
+    outcome = handlers.single_request(handlers.chosen_engine(models, None), decode_image, LARGE, {}, (), CONFIG)
+    assert outcome.view.record["checkpoint"] == "ppocrv6-small"
+    assert "checkpoint `ppocrv6-small`" in outcome.view.summary
+    plain = handlers.single_request(fake_engine, decode_image, LARGE, {}, (), CONFIG)
+    assert "checkpoint" not in plain.view.summary  # an engine without a checkpoint name says nothing
+
+
+@pytest.mark.parametrize("requested", ["ppocrv6-base", "../x.safetensors", "/etc/passwd"])
+def test_a_checkpoint_not_in_the_list_is_a_user_error_before_any_model_is_used(fake_engine, requested):
+    with pytest.raises(handlers.InputError, match=r"unknown checkpoint .*; choose one of ppocrv6-small, ppocrv6-tiny$"):
+        handlers.chosen_engine(_two_checkpoints(fake_engine), requested)
+    assert fake_engine.calls == []
+
+
+def test_a_listed_checkpoint_that_fails_to_load_is_refused_without_its_path():
+    from demo.engine import CheckpointChoice, CheckpointChoices, Models
+
+    def broken(choice):
+        raise ValueError(f"/srv/secret/{choice.name}.safetensors: missing tensor(s) detector.x")
+
+    models = Models(CheckpointChoices((CheckpointChoice("mine", ""),), "mine"), broken)
+    with pytest.raises(handlers.InputError) as refused:
+        handlers.chosen_engine(models, "mine")
+    assert "could not be loaded" in str(refused.value) and "/srv" not in str(refused.value)
