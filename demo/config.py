@@ -319,6 +319,11 @@ def launch_kwargs(config: AppConfig, upload_dir: str | None = None) -> dict[str,
     if upload_dir:
         every, older_than = config.delete_cache
         app_kwargs["lifespan"] = sweeper_lifespan(upload_dir, every, older_than, lambda app: app.get_blocks())
+    if config.mcp_server:
+        # MCP tools take images as base64 data: URLs, which Gradio would decode and write past every limit.
+        from demo.mcp_inputs import install_inline_limits
+
+        install_inline_limits(upload_dir, parse_size(config.max_file_size), config.max_temp_mb * 2**20 if upload_dir else None)
     kwargs: dict[str, Any] = {
         "server_name": config.host,
         "server_port": config.port or None,

@@ -90,15 +90,17 @@ def test_an_image_url_given_to_the_tool_is_refused_and_never_fetched(server):
     assert hits == [], "the server fetched a URL for the MCP client"
 
 
-def test_base64_images_given_to_the_tool_stay_inside_the_instance_temp_folder(server):
+def test_base64_images_given_to_the_tool_leave_no_copy_in_any_temp_folder(server):
     instance = [path for path in (server.temp_dir / "gradio").iterdir() if path.is_dir()]
     assert len(instance) == 1
     unique = (ASSETS_DIR / "receipt.jpg").read_bytes() + os.urandom(64)  # trailing bytes: still a valid JPEG
     encoded = base64.b64encode(unique).decode("ascii")
     result = asyncio.run(call_ocr(server.url + "gradio_api/mcp/", f"data:image/jpeg;base64,{encoded}"))
     assert not result.isError
+    # demo/mcp_inputs.py writes the decoded image in the instance's folder and deletes it (and the copy the
+    # tool's loopback client uploaded) when the call ends; tests/test_mcp_inputs.py checks where it is written.
     copies = [path for path in instance[0].rglob("*") if path.is_file() and path.read_bytes() == unique]
-    assert copies, "the decoded image was not written to the instance's own temp folder"
+    assert copies == [], "the decoded image was left in the instance's temp folder after the call"
     shared = Path(tempfile.gettempdir()) / "gradio"  # Gradio's default folder, shared by every app on the machine
     leaked = [path for path in shared.rglob("*") if path.is_file() and path.stat().st_size == len(unique)] if shared.exists() else []
     assert not [path for path in leaked if path.read_bytes() == unique], "a copy landed in Gradio's shared temp folder"
