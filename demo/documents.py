@@ -81,7 +81,9 @@ def decode_pages(
         cut = truncation_note(page.page_count, limit)
         if cut:
             notes.append(cut)
-        yield DecodedPage(page.image, "; ".join(notes) + ".", page.info, page.error)
+        # The truncation note is a sentence of its own (it ends in "."): one full stop, not "..".
+        note = "; ".join(notes)
+        yield DecodedPage(page.image, note if note.endswith(".") else note + ".", page.info, page.error)
 
 
 def safe_stem(name: str, limit: int = 60) -> str:

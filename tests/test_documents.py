@@ -62,6 +62,8 @@ def test_pages_beyond_the_limit_are_not_read_and_the_note_says_so(fake_engine, m
     outcome = handlers.single_request(fake_engine, decode_image, str(path), {}, (), CONFIG)
     assert len(outcome.results) == 2 and len(fake_engine.calls) == 2
     assert "500 pages" in outcome.results[0].note and "first 2" in outcome.results[0].note
+    assert not outcome.results[0].note.endswith("..") and ".." not in outcome.view.summary  # ended in ".."
+    assert outcome.results[0].note.endswith("(the limit per document).")
     document = handlers.document_record(outcome.results, "long.pdf")
     assert document["page_count"] == 500 and document["pages_read"] == 2 and "first 2" in document["note"]
 
