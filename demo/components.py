@@ -2,19 +2,82 @@
 
 from __future__ import annotations
 
+import copy
+import re
 from typing import Any
 
 import gradio as gr
 
 from demo.uploads import ONE_FILE, FileSlot, accepted_path, accepted_paths
 
-# What the API page shows as the file to send: a local file, which gradio_client uploads. (Gradio's
+# What the API page shows as the file to send: a local file, which the client uploads. (Gradio's
 # default is a URL on the web, which this server refuses: it never fetches URLs for its callers.)
 EXAMPLE_FILE = "page.jpg"
 
+# The API page's words for a file input (Gradio's say "a local filepath or publicly available URL").
+FILE_INPUT_DESCRIPTION = (
+    "a file from your machine, uploaded by the client (Python: handle_file('page.jpg'); JavaScript: a Blob "
+    "or File; curl: POST it to /gradio_api/upload first). URLs and base64 data are refused."
+)
+
 
 def _local_file_payload(name: str) -> dict[str, Any]:
-    return {"path": name, "orig_name": name, "meta": {"_type": "gradio.FileData"}}
+    # "url" set to the local name: Gradio's snippets then write handle_file('page.jpg') in Python and an
+    # upload step in curl; without it the JavaScript snippet began with `await fetch("")`.
+    return {"path": name, "url": name, "orig_name": name, "meta": {"_type": "gradio.FileData"}}
+
+
+def _with_file_description(schema: dict[str, Any], files: bool = False) -> dict[str, Any]:
+    """A copy of a component's API schema whose descriptions say what this server accepts."""
+    schema = copy.deepcopy(schema)
+    schema["additional_description"] = (
+        FILE_INPUT_DESCRIPTION.replace("a file from your machine", "a list of files from your machine")
+        if files
+        else FILE_INPUT_DESCRIPTION
+    )
+    url = schema.get("properties", {}).get("url")
+    if isinstance(url, dict):
+        url["description"] = "Not accepted: this server never fetches URLs or decodes base64 data"
+    return schema
+
+
+# `const response_0 = await fetch("page.jpg"); const exampleImage = await response_0.blob();`: fetch needs a
+# URL, so for a local file name the JavaScript snippet reads the file instead (Node 20+: fs.openAsBlob).
+_JS_FETCH = re.compile(r'const response_(\d+) = await fetch\("([^"]*)"\);\nconst (example\w+) = await response_\1\.blob\(\);')
+
+
+def local_file_js_snippet(snippet: str) -> str:
+    """Gradio's JavaScript snippet with each example file read from disk instead of fetched."""
+    if not _JS_FETCH.search(snippet):
+        return snippet
+    snippet = _JS_FETCH.sub(
+        lambda match: f'const {match.group(3)} = await openAsBlob("{match.group(2) or EXAMPLE_FILE}");'
+        "  // in a browser: a File from an <input type=\"file\">",
+        snippet,
+    )
+    return 'import { openAsBlob } from "node:fs";\n' + snippet
+
+
+def use_local_file_snippets() -> None:
+    """Make the "Use via API" page's JavaScript snippets read a local file (idempotent).
+
+    Gradio builds the snippets in `gradio.routes` with `generate_code_snippets`; the JavaScript one fetches
+    the example's URL, which for this server (local files only) cannot work. Wrapped once per process.
+    """
+    import gradio.routes as routes
+
+    original = routes.generate_code_snippets
+    if getattr(original, "_local_files", False):
+        return
+
+    def generate(*args: Any, **kwargs: Any) -> dict[str, str]:
+        snippets = original(*args, **kwargs)
+        if "javascript" in snippets:
+            snippets["javascript"] = local_file_js_snippet(snippets["javascript"])
+        return snippets
+
+    generate._local_files = True  # type: ignore[attr-defined]
+    routes.generate_code_snippets = generate
 
 
 class UploadedImage(gr.Image):
@@ -37,6 +100,9 @@ class UploadedImage(gr.Image):
 
     def example_value(self) -> Any:
         return EXAMPLE_FILE
+
+    def api_info(self) -> dict[str, Any]:
+        return _with_file_description(super().api_info())
 
     def preprocess(self, payload: Any) -> str | None:
         if payload is None:
@@ -72,6 +138,9 @@ class UploadedFiles(gr.File):
 
     def example_payload(self) -> Any:
         return [_local_file_payload(EXAMPLE_FILE), _local_file_payload("page2.jpg")]
+
+    def api_info(self) -> dict[str, Any]:
+        return _with_file_description(super().api_info(), files=True)
 
     def example_value(self) -> Any:
         return [EXAMPLE_FILE, "page2.jpg"]

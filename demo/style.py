@@ -49,10 +49,12 @@ SCROLL_TO_RESULTS_JS = """
 
 
 def upload_guard_js(max_bytes: int, limit_label: str) -> str:
-    """Page-load script: a file over the upload limit is named, with the limit, in a note under its input.
+    """Page-load script (demo/static/upload_guard.js): a file over the upload limit is named, with the
+    limit, in a note under its input, and is held back from Gradio.
 
-    Gradio refuses it with a toast, but with another error toast already open the new message was merged
-    into it and vanished with it; this note stays until the next upload.
+    Gradio refuses such a file with its own toast ("exceed the maximum allowed size of 25.0 Mb"); with
+    another error toast open, that message was merged into it and vanished with it. The note stays until
+    the next upload, and is the only message, in the limit's own units.
     """
     script = (STATIC_DIR / "upload_guard.js").read_text(encoding="utf-8").strip().rstrip(";")
     return f"() => ({script})({int(max_bytes)}, {json.dumps(limit_label)})"

@@ -13,7 +13,7 @@ from gradio import utils as gr_utils
 
 from demo import handlers
 from ocr_model.runtime import trim_heap
-from demo.components import UploadedFiles, UploadedImage
+from demo.components import UploadedFiles, UploadedImage, use_local_file_snippets
 from demo.uploads import NO_FILES, UploadRefused, check_request_inputs
 from demo.explorer import LinesTable, ResultExplorer, table_value
 from demo.style import CSS, SCROLL_TO_RESULTS_JS, size_label, theme, upload_guard_js, upload_note_html
@@ -140,14 +140,24 @@ class OcrDemo(gr.Blocks):
                 continue  # Gradio takes a State's value from the server, never from the request
             slots.append(getattr(block, "file_slot", NO_FILES))
             values.append(value)
+        if len(block_fn.inputs) != len(inputs):  # a malformed call, not a file problem: say so
+            LOGGER.info("request refused: %d values for %d inputs", len(inputs), len(block_fn.inputs))
+            raise gr.Error(input_count_message(len(block_fn.inputs), len(inputs)), print_exception=False)
         try:
-            if len(block_fn.inputs) != len(inputs):
-                raise UploadRefused(f"{len(inputs)} values for {len(block_fn.inputs)} inputs")
             check_request_inputs(values, slots, self.upload_dir)
         except UploadRefused as refusal:
             LOGGER.info("request refused by the upload gate: %s", refusal.reason)
             raise gr.Error(str(refusal), print_exception=False) from None
         return await super().preprocess_data(block_fn, inputs, state, explicit_call)
+
+
+def input_count_message(expected: int, sent: int) -> str:
+    """The answer to a raw API call with the wrong number of values (was "Only files uploaded to this
+    app can be read", which sent callers looking for a file problem)."""
+    return (
+        f"This endpoint takes {expected} input value{'s' if expected != 1 else ''}; the request sent {sent}. "
+        "See \"Use via API\" at the bottom of the page for the inputs in order."
+    )
 
 
 class OcrResultJson(gr.JSON):
@@ -232,6 +242,7 @@ def build_demo(
 
         return wrapper
 
+    use_local_file_snippets()  # the API page's JavaScript example reads a local file (demo/components.py)
     with OcrDemo(title="OCR demo", delete_cache=config.delete_cache) as blocks:
         blocks.app_config = config
         history_state = gr.State((), time_to_live=config.session_ttl_s)
@@ -261,6 +272,7 @@ def build_demo(
                             height=170,  # 120 clipped the drop zone's icon under the label
                             elem_id="pdf-input",
                         )
+                        gr.HTML(upload_note_html("pdf-input"), js_on_load=None, padding=False)
                         run_button = gr.Button("Run OCR", variant="primary", size="lg", elem_id="run-button")
                         add_examples(image_input)  # in this tab: an example only ever fills the visible input
                     with gr.Tab("Batch", id="batch"):

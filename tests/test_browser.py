@@ -368,8 +368,20 @@ def test_oversized_upload_is_reported_even_with_an_error_toast_open(browser, ser
     expect(note).to_be_visible(timeout=10_000)
     expect(note).to_contain_text("too_large.png")
     expect(note).to_contain_text("3 MB")
+    expect(note).to_contain_text(re.compile(r"is \d+\.\d MB: the upload limit is 3 MB"))
+    # one message in one wording: Gradio's own toast ("exceed the maximum allowed size of 3.0 Mb") is not shown too
+    page.wait_for_timeout(1_500)
+    assert page.get_by_text(re.compile("maximum allowed size", re.I)).count() == 0
     page.wait_for_timeout(11_000)  # longer than an error toast lives
     expect(note).to_be_visible()
+
+    # the PDF box gets the same single note
+    too_large_pdf = tmp_path / "too_large.pdf"
+    too_large_pdf.write_bytes(b"%PDF-1.4\n" + bytes(4 * 2**20))
+    page.locator("#pdf-input input[type=file]").set_input_files(str(too_large_pdf))
+    expect(page.locator("#pdf-input-note")).to_contain_text("too_large.pdf", timeout=10_000)
+    page.wait_for_timeout(1_500)
+    assert page.get_by_text(re.compile("maximum allowed size", re.I)).count() == 0
     page.close()
 
 

@@ -189,7 +189,7 @@ def test_urls_are_refused_and_never_fetched(server: AppServer, url_server: str, 
 def test_a_file_object_smuggled_into_a_non_file_input_is_refused(server: AppServer, url_server: str) -> None:
     anchor = upload(server, "anchor3.png", png_bytes())
     smuggled = {"path": url_server, "meta": META}
-    data = [{"path": anchor, "meta": META}, smuggled, 1600, 0.0, False, "auto", None]  # in the orientation radio
+    data = [{"path": anchor, "meta": META}, smuggled, 1600, 0.0, False, "auto", None, None]  # in the orientation radio
     assert_refused(server.queue_call("run", data))
     time.sleep(0.5)
     assert _RecordingHandler.hits == []
@@ -345,3 +345,52 @@ def test_the_upload_components_render_with_gradios_own_front_ends() -> None:
     config = batch.get_config()  # Gradio reads these from the constructor's signature
     assert (config["elem_id"], config["file_count"], config["file_types"]) == ("batch", "multiple", [".pdf"])
     assert batch.file_slot.max_files == 2
+
+
+# --- malformed calls and the API page -------------------------------------------------------------------------
+
+
+def answer_text(message: dict[str, Any]) -> str:
+    """The error a refused call gets: the event's error, or the body of a refused queue/join."""
+    assert message.get("success") is False, f"not refused: {str(message)[:400]}"
+    return message["body"] if "status" in message else str((message.get("output") or {}).get("error"))
+
+
+def test_a_call_with_the_wrong_number_of_values_says_so_instead_of_blaming_a_file(server: AppServer) -> None:
+    """Issue 18 (7): too few inputs were answered "Only files uploaded to this app can be read"."""
+    for api_name, data, expected in [("ocr", [], 1), ("ocr", [None, None], 1), ("run", ["x"], 8), ("batch", [None] * 3, 7)]:
+        text = answer_text(server.queue_call(api_name, data))
+        assert f"takes {expected} input value" in text and f"the request sent {len(data)}" in text, (api_name, text)
+        assert REFUSED_MESSAGE not in text
+
+
+def test_the_api_page_snippets_send_a_local_file_and_the_python_one_runs_as_shown(server: AppServer, tmp_path: Path) -> None:
+    """Issue 18 (7): the JavaScript snippet began with `await fetch("")` (throws), and the page said an image
+    may be "a publicly available URL" (URLs are refused)."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    from conftest import ASSETS_DIR
+
+    with urllib.request.urlopen(server.url + "gradio_api/info", timeout=30) as response:
+        info = json.loads(response.read())
+    ocr = info["named_endpoints"]["/ocr"]
+    parameters = [endpoint["parameters"] for endpoint in info["named_endpoints"].values()]
+    assert "publicly available" not in json.dumps(parameters).lower()
+    assert "URLs and base64 data are refused" in ocr["parameters"][0]["python_type"]["description"]
+    snippets = ocr["code_snippets"]
+    assert "fetch(" not in snippets["javascript"]
+    assert 'const exampleImage = await openAsBlob("page.jpg");' in snippets["javascript"]
+    assert snippets["javascript"].startswith('import { openAsBlob } from "node:fs";')
+    assert "handle_file('page.jpg')" in snippets["python"]
+    assert "/gradio_api/upload -F 'files=@" in snippets["bash"]  # curl uploads the file first
+
+    (tmp_path / "page.jpg").write_bytes((ASSETS_DIR / "receipt.jpg").read_bytes())
+    ran = subprocess.run([sys.executable, "-c", snippets["python"]], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert "'lines_total'" in ran.stdout and "'file': 'page.jpg'" in ran.stdout
+    script = tmp_path / "snippet.mjs"
+    script.write_text(snippets["javascript"])
+    checked = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stderr  # valid JavaScript (the client library is not installed here)
