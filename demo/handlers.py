@@ -35,6 +35,7 @@ from ocr_model.exporters.layout import layout_text
 from ocr_model.inputs.pdf_pages import default_max_pages, truncation_note
 from ocr_model.types import Predictions
 from demo.engine import Models, OcrEngine, UnknownCheckpoint, device_name, is_out_of_memory, release_memory
+from demo.compare import Comparison, compare_predictions
 from demo.history import Document, History, HistoryEntry, OcrResult, document_budget, push
 from demo.render import (
     DisplayTransform,
@@ -648,6 +649,31 @@ def batch_request(
 
 def record_json(record: Any) -> bytes:
     return json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def compare_request(
+    engine: OcrEngine,
+    decode: Callable[[Any], Any],
+    source: str | os.PathLike[str],
+    options: Mapping[str, Any],
+    config: AppConfig,
+    shown: OcrResult,
+) -> Comparison:
+    """The compare view: the upload's first page (the one shown) read again with a second checkpoint's
+    `engine`, after the first read has finished (one model at a time, in this thread), and its lines
+    compared with `shown`'s. Same options as the first read."""
+    again = list(run_pages(engine, decode, source, options, config, max_pages=1))
+    if not again:
+        raise InputError("Nothing to read in this file.")
+    other = again[0]
+    return compare_predictions(
+        shown.predictions.checkpoint or "first",
+        shown.predictions,
+        other.predictions.checkpoint or "second",
+        other.predictions,
+        shown.elapsed_s,
+        other.elapsed_s,
+    )
 
 
 def chosen_engine(models: Models, checkpoint: str | None) -> OcrEngine:

@@ -234,3 +234,31 @@ def test_a_listed_checkpoint_that_fails_to_load_is_refused_without_its_path():
     with pytest.raises(handlers.InputError) as refused:
         handlers.chosen_engine(models, "mine")
     assert "could not be loaded" in str(refused.value) and "/srv" not in str(refused.value)
+
+
+def test_compare_reads_the_page_again_with_the_second_checkpoint_after_the_first(fake_engine):
+    from conftest import FakeEngine
+    from demo.engine import CheckpointChoice, CheckpointChoices, Models
+
+    class OtherReader(FakeEngine):
+        def predict(self, image, **options):
+            predictions = super().predict(image, **options)
+            return dataclasses.replace(predictions, texts=["HELLO", "W0RLD"])
+
+    other, order = OtherReader(), []
+    engines = {"ppocrv6-small": fake_engine, "ppocrv6-tiny": other}
+
+    def load(choice):
+        order.append(choice.name)
+        return engines[choice.name]
+
+    models = Models(CheckpointChoices(tuple(CheckpointChoice(name, "") for name in engines), "ppocrv6-small"), load)
+    options = model_options("off", 960)
+    source = ASSETS_DIR / "receipt.jpg"
+    shown = handlers.single_request(handlers.chosen_engine(models, "ppocrv6-small"), decode_image, source, options, (), CONFIG)
+    comparison = handlers.compare_request(handlers.chosen_engine(models, "ppocrv6-tiny"), decode_image, source, options, CONFIG, shown.result)
+    assert order == ["ppocrv6-small", "ppocrv6-tiny"]
+    assert other.calls[0]["options"] == fake_engine.calls[0]["options"] == options
+    assert (comparison.name_a, comparison.name_b) == ("ppocrv6-small", "ppocrv6-tiny")
+    assert comparison.rows() == [["1", "HELLO", "HELLO", ""], ["2", "WORLD", "W0RLD", "≠"]]
+    assert comparison.differing == 1

@@ -1,0 +1,160 @@
+"""Compare view: the same page read by two checkpoints, line by line, with the lines that differ marked.
+
+Two checkpoints can find different lines (other detectors), so lines are paired by where they are on the
+page (their boxes overlap), not by position in the list; a line only one checkpoint found is a difference
+too. Pure: no Gradio, no engine calls (the handler reads the page with each checkpoint in turn).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ocr_model.types import Predictions
+
+# Two lines are the same line of the page when their bounding boxes overlap at least this much
+# (intersection over union): tight enough that neighbouring lines never pair, loose enough for two
+# detectors' slightly different boxes around one line.
+PAIRING_IOU = 0.5
+
+
+@dataclass(frozen=True)
+class ComparedLine:
+    """One row: the line as each checkpoint read it (number 1-based in that checkpoint's result; None
+    where it found no such line)."""
+
+    number_a: int | None
+    text_a: str
+    number_b: int | None
+    text_b: str
+
+    @property
+    def differs(self) -> bool:
+        return self.number_a is None or self.number_b is None or self.text_a != self.text_b
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name_a: str
+    name_b: str
+    lines: tuple[ComparedLine, ...]
+    seconds_a: float = 0.0
+    seconds_b: float = 0.0
+
+    @property
+    def differing(self) -> int:
+        return sum(line.differs for line in self.lines)
+
+    def summary(self) -> str:
+        """Markdown: how many lines differ, and each checkpoint's time."""
+        a, b = f"`{_code(self.name_a)}`", f"`{_code(self.name_b)}`"
+        count = len(self.lines)
+        if count == 0:
+            head = f"Neither {a} nor {b} found any text"
+        elif self.differing == 0:
+            head = f"**All {count} lines read the same** with {a} and {b}"
+        else:
+            head = f"**{self.differing} of {count} line{'s' if count != 1 else ''} differ** between {a} and {b}"
+        return f"{head} · {a} {self.seconds_a:.2f} s · {b} {self.seconds_b:.2f} s"
+
+    def rows(self) -> list[list[str]]:
+        """[line, text A, text B, "≠" or ""] per row ("line" is A's number, or B's in brackets)."""
+        return [
+            [_number(line), line.text_a, line.text_b, "≠" if line.differs else ""] for line in self.lines
+        ]
+
+    def html(self) -> str:
+        """The table as HTML, differing rows marked (class and a ≠ cell, not colour alone). Texts are escaped."""
+        head = (
+            "<table class='compare-table'><thead><tr><th scope='col'>Line</th>"
+            f"<th scope='col'>{html.escape(self.name_a)}</th><th scope='col'>{html.escape(self.name_b)}</th>"
+            "<th scope='col'>Differs</th></tr></thead><tbody>"
+        )
+        body = "".join(
+            f"<tr class='{'differs' if line.differs else 'same'}'><td>{html.escape(_number(line))}</td>"
+            f"<td>{html.escape(line.text_a)}</td><td>{html.escape(line.text_b)}</td>"
+            f"<td>{'≠' if line.differs else ''}</td></tr>"
+            for line in self.lines
+        )
+        return head + body + "</tbody></table>"
+
+
+def _number(line: ComparedLine) -> str:
+    return str(line.number_a) if line.number_a is not None else f"({line.number_b})"
+
+
+def _code(text: str) -> str:
+    return text.replace("`", "'")
+
+
+def _boxes(polygons: Sequence[np.ndarray]) -> np.ndarray:
+    """(N, 4) axis-aligned boxes x0, y0, x1, y1."""
+    if not polygons:
+        return np.zeros((0, 4))
+    points = [np.asarray(polygon, dtype=np.float64).reshape(-1, 2) for polygon in polygons]
+    return np.array([[p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max()] for p in points])
+
+
+def box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) intersection over union of axis-aligned boxes."""
+    if len(boxes_a) == 0 or len(boxes_b) == 0:
+        return np.zeros((len(boxes_a), len(boxes_b)))
+    x0 = np.maximum(boxes_a[:, None, 0], boxes_b[None, :, 0])
+    y0 = np.maximum(boxes_a[:, None, 1], boxes_b[None, :, 1])
+    x1 = np.minimum(boxes_a[:, None, 2], boxes_b[None, :, 2])
+    y1 = np.minimum(boxes_a[:, None, 3], boxes_b[None, :, 3])
+    intersection = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area_a = (boxes_a[:, 2] - boxes_a[:, 0]) * (boxes_a[:, 3] - boxes_a[:, 1])
+    area_b = (boxes_b[:, 2] - boxes_b[:, 0]) * (boxes_b[:, 3] - boxes_b[:, 1])
+    union = area_a[:, None] + area_b[None, :] - intersection
+    return np.where(union > 0, intersection / np.where(union > 0, union, 1), 0.0)
+
+
+def pair_lines(polygons_a: Sequence[np.ndarray], polygons_b: Sequence[np.ndarray]) -> dict[int, int]:
+    """A's line index -> B's line index for lines at the same place (greedy, best overlap first, each
+    line paired at most once, overlap at least PAIRING_IOU)."""
+    iou = box_iou(_boxes(polygons_a), _boxes(polygons_b))
+    pairs: dict[int, int] = {}
+    taken_b: set[int] = set()
+    for flat in np.argsort(-iou, axis=None, kind="stable"):
+        i, j = divmod(int(flat), iou.shape[1])
+        if iou[i, j] < PAIRING_IOU:
+            break
+        if i not in pairs and j not in taken_b:
+            pairs[i] = j
+            taken_b.add(j)
+    return pairs
+
+
+def compare_lines(
+    texts_a: Sequence[str],
+    polygons_a: Sequence[np.ndarray],
+    texts_b: Sequence[str],
+    polygons_b: Sequence[np.ndarray],
+) -> list[ComparedLine]:
+    """Rows in A's reading order; a line only B found comes right after the row holding B's previous line."""
+    pairs = pair_lines(polygons_a, polygons_b)
+    rows = [
+        ComparedLine(i + 1, texts_a[i], pairs[i] + 1 if i in pairs else None, texts_b[pairs[i]] if i in pairs else "")
+        for i in range(len(texts_a))
+    ]
+    for j in sorted(set(range(len(texts_b))) - set(pairs.values())):
+        after = max((k for k, row in enumerate(rows) if row.number_b is not None and row.number_b - 1 < j), default=-1)
+        rows.insert(after + 1, ComparedLine(None, "", j + 1, texts_b[j]))
+    return rows
+
+
+def compare_predictions(
+    name_a: str,
+    predictions_a: Predictions,
+    name_b: str,
+    predictions_b: Predictions,
+    seconds_a: float = 0.0,
+    seconds_b: float = 0.0,
+) -> Comparison:
+    """The comparison of two reads of one page (`Predictions` of checkpoint A and B)."""
+    lines = compare_lines(predictions_a.texts, predictions_a.polygons, predictions_b.texts, predictions_b.polygons)
+    return Comparison(name_a, name_b, tuple(lines), seconds_a, seconds_b)

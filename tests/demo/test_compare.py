@@ -1,0 +1,53 @@
+"""demo/compare.py: pairing two checkpoints' lines by place and marking the ones that differ."""
+
+import numpy as np
+
+from demo.compare import Comparison, ComparedLine, compare_lines, pair_lines
+
+
+def box(x0, y0, x1, y1):
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
+
+
+PAGE = [box(10, 10, 200, 30), box(10, 40, 200, 60), box(10, 70, 200, 90)]
+
+
+def test_identical_reads_differ_nowhere():
+    rows = compare_lines(["TOTAL", "16.42", "THANK YOU"], PAGE, ["TOTAL", "16.42", "THANK YOU"], PAGE)
+    assert [(row.number_a, row.number_b) for row in rows] == [(1, 1), (2, 2), (3, 3)]
+    assert not any(row.differs for row in rows)
+
+
+def test_lines_pair_by_place_not_by_list_position_and_changed_text_is_marked():
+    # B lists the same lines in another order, boxes a few pixels off, and reads the middle one differently
+    shifted = [box(12, 72, 198, 91), box(11, 9, 203, 31), box(9, 41, 201, 59)]
+    rows = compare_lines(["TOTAL", "16.42", "THANK YOU"], PAGE, ["THANK YOU", "TOTAL", "16.4Z"], shifted)
+    assert [(row.number_a, row.text_a, row.number_b, row.text_b) for row in rows] == [
+        (1, "TOTAL", 2, "TOTAL"), (2, "16.42", 3, "16.4Z"), (3, "THANK YOU", 1, "THANK YOU")
+    ]
+    assert [row.differs for row in rows] == [False, True, False]
+
+
+def test_a_line_only_one_checkpoint_found_is_a_difference_in_its_place():
+    only_a = compare_lines(["TOTAL", "16.42", "THANK YOU"], PAGE, ["TOTAL", "THANK YOU"], [PAGE[0], PAGE[2]])
+    assert [(row.number_a, row.number_b, row.differs) for row in only_a] == [(1, 1, False), (2, None, True), (3, 2, False)]
+    only_b = compare_lines(["TOTAL", "THANK YOU"], [PAGE[0], PAGE[2]], ["TOTAL", "16.42", "THANK YOU"], PAGE)
+    assert [(row.number_a, row.text_b, row.differs) for row in only_b] == [(1, "TOTAL", False), (None, "16.42", True), (2, "THANK YOU", False)]
+    assert Comparison("a", "b", tuple(only_b)).rows()[1] == ["(2)", "", "16.42", "≠"]
+
+
+def test_neighbouring_lines_never_pair():
+    assert pair_lines([box(10, 10, 200, 30)], [box(10, 25, 200, 45)]) == {}  # 5 px overlap of 20 px lines
+    assert compare_lines([], [], [], []) == []
+
+
+def test_summary_counts_and_html_marks_and_escapes():
+    lines = (ComparedLine(1, "<b>x</b>", 1, "<b>x</b>"), ComparedLine(2, "a", 2, "b"), ComparedLine(None, "", 3, "c"))
+    comparison = Comparison("ppocrv6-small", "ppocrv6-tiny", lines, 1.5, 0.5)
+    assert comparison.differing == 2
+    assert comparison.summary() == "**2 of 3 lines differ** between `ppocrv6-small` and `ppocrv6-tiny` · `ppocrv6-small` 1.50 s · `ppocrv6-tiny` 0.50 s"
+    page = comparison.html()
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+    assert page.count("class='differs'") == 2 and page.count("class='same'") == 1
+    same = Comparison("a", "b", lines[:1])
+    assert same.summary().startswith("**All 1 lines read the same**")
