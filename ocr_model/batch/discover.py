@@ -195,8 +195,11 @@ def expand_glob(pattern: str) -> list[str]:
             continue
         if part == "**":
             current = [below for folder in current for below in _folders_below(folder)]
-            if last:
-                return sorted(dict.fromkeys(current))
+            if last:  # `dir/**`: every folder and every (non-hidden) entry in them, as glob gives
+                entries = [
+                    os.path.join(folder, name) for folder in current for name in _listdir(folder) if not _is_hidden(name)
+                ]
+                return sorted(dict.fromkeys(current + entries))
             continue
         if not glob.has_magic(part):
             current = [os.path.join(folder, part) for folder in current]

@@ -125,3 +125,18 @@ def test_printable_escapes_every_control_character():
     assert printable("a\\nb") == "a\\\\nb"  # a real backslash-n is not confused with a newline
     assert printable(os.fsdecode(b"bad\xffbyte")) == "bad\\udcffbyte"
     assert "\n" not in printable(PurePosixPath("d/\n").as_posix())
+
+
+def test_expand_glob_matches_pythons_glob_on_a_tree_without_links(tmp_path, monkeypatch):
+    import glob
+
+    from ocr_model.batch.discover import expand_glob
+
+    for name in ["in/x.png", "in/a/y.png", "in/a/b/z.png", "in/a/b/q.jpg", "in/.h/h.png", "in/.dot.png", "in/c/w.PNG"]:
+        touch(tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    patterns = ["in/**/*.png", "in/*/*.png", "**/*.png", "in/**", "in/a/../*.png", "in/[ab]/*", "in/?/y.png",
+                f"{tmp_path}/in/**/*.png", "in/**/b/*", "in/*.png", "in/.*.png", "in/*/nothing.png"]
+    for pattern in patterns:
+        expected = sorted(path.rstrip("/") for path in glob.glob(pattern, recursive=True))
+        assert expand_glob(pattern) == expected, pattern
