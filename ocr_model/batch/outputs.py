@@ -22,8 +22,15 @@ from ..exporters.records import Page, document_record
 MAX_OUTPUT_NAME_BYTES = 240
 
 
+def displayable(file: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (lone surrogates in Python's str) become U+FFFD, so the
+    JSON, text and hOCR writers never fail on a name the file system allowed."""
+    return file.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def export_document(file: str, pages: Sequence[Page]) -> ExportDocument:
     """What the writers need of one input: its JSON record, and its pages' images when they were kept."""
+    file = displayable(file)
     kept = bool(pages) and all(page.image is not None for page in pages)
     return ExportDocument(
         title=file,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path, PurePosixPath
 
 from PIL import Image
@@ -77,3 +78,17 @@ def test_resume_over_a_dotdot_glob_runs_instead_of_raising(tmp_path, monkeypatch
     inputs = discover_inputs(["in/*/../*.png"])
     assert bulk.run(inputs, settings, resume=True, progress=False, model=FakeEngine()).done == 1
     assert (tmp_path / "out" / "y.png.json").exists()
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_written(tmp_path):
+    root = tmp_path / "in"
+    root.mkdir()
+    name = os.fsdecode(b"caf\xe9 receipt.png")  # Latin-1 bytes: a lone surrogate in Python's str
+    Image.new("RGB", (60, 40), "white").save(root / name)
+    settings = RunSettings(out_dir=tmp_path / "out", formats=tuple(parse_formats("json,txt,hocr")))
+    logged: list[str] = []
+    summary = bulk.run(discover_inputs([root]), settings, progress=False, model=FakeEngine(), log=logged.append)
+    assert (summary.done, summary.failed, logged) == (1, [], [])
+    record = json.loads((tmp_path / "out" / (name + ".json")).read_text(encoding="utf-8"))
+    assert record["file"] == "caf\ufffd receipt.png"  # shown with a replacement character, never an error
+    assert is_complete(tmp_path / "out", PurePosixPath(name), settings.formats)
