@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             train_lines, val_lines, held_out = split_by_document(train_data, args.val_fraction, args.seed)
             val_description = f"{len(held_out)} of {len(set(train_data.documents))} images of {args.train}: {', '.join(held_out)}"
-    except (DataError, FileNotFoundError, ValueError) as error:
+    except (DataError, FileNotFoundError, ValueError) as error:  # CheckpointError is a ValueError
         _say(f"error: {error}")
         return 1
 
@@ -127,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     metadata = {
         "name": args.out.stem,
         "base": base.name,
-        "base_metadata": base.metadata,
+        "source": f"python -m ocr_model.finetune --train {args.train} from {base.name} ({base.metadata.get('source', '')})",
         "finetune": {
             "train": str(args.train),
             "validation": val_description,

@@ -1,13 +1,16 @@
-"""The fine-tuner's one contact with checkpoints: load a base recognizer, write a trained one.
+"""The fine-tuner's one contact with checkpoints (`ocr_model.checkpoints`): load a base, write the result.
 
-`load_recognizer(name_or_path)` returns the trainable module (forward = logits), its character list and the
-base's header; `save_recognizer` writes the module back as a checkpoint, atomically (a temporary file in the
-same folder, then `os.replace`), so an interrupted write never leaves a half file under the target name.
+`load_recognizer(name_or_path)` loads a built-in name or a `.safetensors` checkpoint and hands out its
+recognizer module (forward = logits) for training, with the character list and the rest of the checkpoint.
+`save_recognizer` writes a full checkpoint in the project's format (the base's detector and orientation
+classifier, the tuned recognizer), so it loads everywhere a built-in does: the Model dropdown, `--checkpoint`,
+`OCR_CHECKPOINT_DIR`. The fine-tuning record (base, data, epochs, validation numbers) is added to the same
+JSON header under `finetune`. The file is written to a temporary name in the target folder, then moved into
+place with `os.replace`, so an interrupted write never leaves a half file under the target name.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import tempfile
@@ -17,9 +20,11 @@ from typing import Any
 
 from torch import nn
 
-DEFAULT_BASE = "ppocrv6-small"
-ARCHITECTURE = "ppocrv6-recognizer"
-FORMAT_KEY = "ocr_model"
+from ..checkpoints import DEFAULT_CHECKPOINT, Checkpoint, load_checkpoint, read_header, save_checkpoint
+
+DEFAULT_BASE = DEFAULT_CHECKPOINT
+# Header keys the fine-tuner adds beside the checkpoint format's own.
+EXTRA_KEYS = ("base", "finetune")
 
 
 @dataclass
@@ -28,86 +33,59 @@ class RecognizerCheckpoint:
     characters: list[str]  # class i + 1 = characters[i]; one class more than len + 1 is the space
     name: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    base: Checkpoint | None = None  # its detector and orientation classifier are written beside the recognizer
 
 
 def load_recognizer(name_or_path: str | os.PathLike[str] = DEFAULT_BASE) -> RecognizerCheckpoint:
-    """The base recognizer to fine-tune, in float32 on the CPU, in eval mode."""
-    text = str(name_or_path)
-    if text == DEFAULT_BASE:
-        from ..networks import model_files
-        from ..networks.onnx_import import load_onnx_weights
-        from ..networks.onnx_weights import read_character_list
-        from ..networks.recognizer import PPOCRV6_SMALL, Recognizer
-
-        network = Recognizer(PPOCRV6_SMALL).eval()
-        onnx_file = model_files.recognition_model_path()
-        load_onnx_weights(network, onnx_file)
-        metadata = {"name": DEFAULT_BASE, "source": f"{model_files.WEIGHTS_PACKAGE_PIN} {model_files.RECOGNITION_FILE}"}
-        return RecognizerCheckpoint(network, read_character_list(onnx_file), DEFAULT_BASE, metadata)
-    path = Path(text)
-    if not path.is_file():
-        raise FileNotFoundError(f"no built-in recognizer {text!r} and no file at {path}")
-    return _read_safetensors(path)
+    """The base to fine-tune (float32, CPU, eval mode). Raises ocr_model.checkpoints.CheckpointError."""
+    checkpoint = load_checkpoint(name_or_path)
+    metadata: dict[str, Any] = {
+        "name": checkpoint.name,
+        "description": checkpoint.description,
+        "source": checkpoint.source,
+        "licence": checkpoint.licence,
+    }
+    if checkpoint.path is not None:
+        header = read_header(checkpoint.path)
+        metadata.update({key: header[key] for key in EXTRA_KEYS if key in header})
+    return RecognizerCheckpoint(checkpoint.recognizer, checkpoint.characters, checkpoint.name, metadata, checkpoint)
 
 
-def _config_to_dict(config: Any) -> dict[str, Any]:
-    return dataclasses.asdict(config)
+def save_recognizer(recognizer: RecognizerCheckpoint, path: str | os.PathLike[str], metadata: dict[str, Any]) -> Path:
+    """Write a checkpoint of `recognizer` (with its base's other networks) to `path`, atomically.
 
+    `metadata`: `name`, `description`, `source`, `licence` go to the format's own fields (defaults from the
+    base); `base` and `finetune` are added to the header as they are."""
+    from safetensors.torch import load_file, save_file
 
-def _config_from_dict(values: dict[str, Any]) -> Any:
-    from ..networks.backbone import BackboneConfig, StageConfig
-    from ..networks.recognizer import RecognizerConfig
+    from ..checkpoints import METADATA_KEY
 
-    backbone = dict(values["backbone"])
-    backbone["stages"] = tuple(
-        StageConfig(
-            stage["channels"], stage["blocks"], tuple(stage["stride"]), tuple(stage["se"])
-        )
-        for stage in backbone["stages"]
-    )
-    rest = {key: tuple(value) if isinstance(value, list) else value for key, value in values.items() if key != "backbone"}
-    return RecognizerConfig(backbone=BackboneConfig(**backbone), **rest)
-
-
-def _read_safetensors(path: Path) -> RecognizerCheckpoint:
-    from safetensors import SafetensorError, safe_open
-    from safetensors.torch import load_file
-
-    from ..networks.recognizer import Recognizer
-
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            header = handle.metadata() or {}
-    except (SafetensorError, OSError, ValueError) as error:
-        raise ValueError(f"{path}: not a safetensors checkpoint ({error})") from error
-    if FORMAT_KEY not in header:
-        raise ValueError(f"{path}: no '{FORMAT_KEY}' header; not a checkpoint written by this project")
-    info = json.loads(header[FORMAT_KEY])
-    if info.get("architecture") != ARCHITECTURE:
-        raise ValueError(f"{path}: architecture {info.get('architecture')!r} is not {ARCHITECTURE!r}")
-    network = Recognizer(_config_from_dict(info["config"])).eval()
-    network.load_state_dict(load_file(str(path)), strict=True)
-    metadata = {key: value for key, value in info.items() if key not in ("config", "characters", "architecture")}
-    return RecognizerCheckpoint(network, list(info["characters"]), str(info.get("name", path.stem)), metadata)
-
-
-def save_recognizer(checkpoint: RecognizerCheckpoint, path: str | os.PathLike[str], metadata: dict[str, Any]) -> Path:
-    """Write `checkpoint.network` with `metadata` in its header to `path`, atomically."""
-    from safetensors.torch import save_file
-
+    if recognizer.base is None:
+        raise ValueError("a checkpoint needs the base's detector: load the base with load_recognizer")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    info = {
-        **metadata,
-        "architecture": ARCHITECTURE,
-        "config": _config_to_dict(checkpoint.network.config),
-        "characters": checkpoint.characters,
-    }
-    tensors = {name: tensor.detach().to("cpu").contiguous() for name, tensor in checkpoint.network.state_dict().items()}
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    base = recognizer.base
+    full = Checkpoint(
+        name=str(metadata.get("name") or path.stem),
+        detector=base.detector,
+        recognizer=recognizer.network,
+        characters=list(recognizer.characters),
+        orientation=base.orientation,
+        description=str(metadata.get("description", base.description)),
+        source=str(metadata.get("source", base.source)),
+        licence=str(metadata.get("licence", base.licence)),
+    )
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".safetensors", dir=path.parent)
     os.close(descriptor)
     try:
-        save_file(tensors, temporary, metadata={FORMAT_KEY: json.dumps(info, ensure_ascii=False)})
+        save_checkpoint(full, temporary)
+        extra = {key: metadata[key] for key in EXTRA_KEYS if key in metadata}
+        if extra:  # the format's writer takes no extra fields: add them to its header, same tensors
+            header = read_header(temporary)
+            header.update(extra)
+            tensors = load_file(temporary)
+            save_file(tensors, temporary, metadata={METADATA_KEY: json.dumps(header, ensure_ascii=False)})
+            del tensors
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; a checkpoint is an ordinary file

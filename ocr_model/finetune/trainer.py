@@ -264,6 +264,17 @@ def peak_memory_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+def describe(base: str, lines: int, epoch: int, before: Scores | None, after: Scores | None) -> str:
+    """One line for the Model dropdown: what was tuned and what validation said."""
+    text = f"{base} fine-tuned on {lines} lines, epoch {epoch}"
+    if before is not None and after is not None:
+        text += (
+            f"; validation CER {100 * before.cer:.2f} -> {100 * after.cer:.2f} %, "
+            f"word accuracy {100 * before.word_accuracy:.1f} -> {100 * after.word_accuracy:.1f} %"
+        )
+    return text
+
+
 def _better(candidate: Scores, best: Scores | None) -> bool:
     if best is None:
         return True
@@ -334,7 +345,6 @@ def finetune(
         header["finetune"] = {
             **header.get("finetune", {}),
             "best_epoch": epoch,
-            "epochs_run": epoch,
             "validation_before": before.as_dict() if before else None,
             "validation_best": scores.as_dict() if scores else None,
             "train_lines": len(train_lines),
@@ -343,6 +353,7 @@ def finetune(
             "seed": options.seed,
             "freeze_backbone_stages": options.freeze_backbone_stages,
         }
+        header.setdefault("description", describe(header.get("base", recognizer.name), len(train_lines), epoch, before, scores))
         save_recognizer(recognizer, out_path, header)
         return out_path
 

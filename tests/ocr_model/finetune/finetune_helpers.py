@@ -7,8 +7,10 @@ from pathlib import Path
 
 import torch
 
+from ocr_model.checkpoints import Checkpoint
 from ocr_model.finetune.recognizer_io import RecognizerCheckpoint
 from ocr_model.networks.backbone import BackboneConfig, StageConfig
+from ocr_model.networks.detector import Detector, DetectorConfig
 from ocr_model.networks.recognizer import Recognizer, RecognizerConfig
 
 ALPHABET = list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.:-%")
@@ -28,10 +30,27 @@ def tiny_config(classes: int) -> RecognizerConfig:
     )
 
 
+TINY_DETECTOR = DetectorConfig(
+    backbone=BackboneConfig(
+        stem_channels=8,
+        out_stem=8,
+        stages=(StageConfig(8, 1), StageConfig(8, 1, (2, 2)), StageConfig(8, 1, (2, 2)), StageConfig(8, 1, (2, 2))),
+    ),
+    neck_channels=16,
+    large_kernel=3,
+    head_channels=4,
+)
+
+
 def tiny_recognizer(seed: int = 0) -> RecognizerCheckpoint:
+    """A base whose checkpoint holds random tiny networks: the recognizer to train and a detector to carry."""
     torch.manual_seed(seed)
     network = Recognizer(tiny_config(len(ALPHABET) + 2)).eval()  # + blank + the implicit space
-    return RecognizerCheckpoint(network, list(ALPHABET), "tiny-test", {"name": "tiny-test", "source": "random"})
+    base = Checkpoint(
+        name="tiny-test", detector=Detector(TINY_DETECTOR).eval(), recognizer=network, characters=list(ALPHABET),
+        source="random weights for tests",
+    )
+    return RecognizerCheckpoint(network, list(ALPHABET), "tiny-test", {"name": "tiny-test"}, base)
 
 
 PAGES = [

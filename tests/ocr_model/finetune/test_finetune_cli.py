@@ -9,7 +9,8 @@ from safetensors import safe_open
 
 from finetune_helpers import rendered_folder, tiny_recognizer
 from ocr_model.finetune.cli import main
-from ocr_model.finetune.recognizer_io import FORMAT_KEY, load_recognizer, save_recognizer
+from ocr_model.checkpoints import METADATA_KEY as FORMAT_KEY
+from ocr_model.finetune.recognizer_io import load_recognizer, save_recognizer
 
 
 @pytest.fixture
