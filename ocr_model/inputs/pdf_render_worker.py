@@ -267,8 +267,13 @@ def main(argv: list[str]) -> None:
     import pypdfium2  # noqa: F401
 
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
-    limit = _address_space_bytes() + (megabytes << 20)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        idle = _address_space_bytes()
+    except OSError:  # no /proc (not Linux): RLIMIT_AS is not enforced there either; the deadline still is
+        idle = None
+    if idle is not None:
+        limit = idle + (megabytes << 20)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     write_message(write_fd, {"ready": True})
     _Child(read_fd, write_fd, megabytes).serve()
 
