@@ -101,9 +101,6 @@ class ExportPage:
     preview_jpeg: bytes
     predictions: Any
     page: PageInfo | None = None
-    # the uploaded PDF (its checked path) while it is still there: its page is drawn in the
-    # searchable PDF instead of the preview (see ocr_model.exporters.pdf)
-    source: str | None = None
 
 
 # Longest export file name in bytes (a file system allows 255; the cache folder's writer may add a prefix).
@@ -116,8 +113,8 @@ def export_files(pages: Sequence[ExportPage], name: str, records: Any = None) ->
     Named `<stem><suffix>` by `ocr_model.exporters.formats` (`scan.txt`, `scan.layout.txt`, `scan.json`,
     `scan.hocr`, `scan.searchable.pdf`), the stem cut before the suffix, so the names never collide.
     The JSON is `records` when given, else the predictions; the searchable PDF holds each page's preview
-    with an invisible text layer, at the PDF page's size in points or the image's pixels at 200 dpi (for a
-    PDF whose `source` is given, its own pages instead of the previews where they map 1:1).
+    with an invisible text layer, at the PDF page's size in points or the image's pixels at 200 dpi. A PDF's
+    own pages are never loaded here: that would parse them outside the renderer process's limits.
     """
     if not pages:
         raise ValueError("nothing to export")
@@ -131,7 +128,6 @@ def export_files(pages: Sequence[ExportPage], name: str, records: Any = None) ->
                 page.preview_jpeg,
                 page.predictions,
                 page.page.size_pt if page.page else None,
-                source=(page.source, page.page.number - 1) if page.page and page.source else None,
             )
             for page in pages
         ],

@@ -216,16 +216,11 @@ class PageResult(OcrResult):
     page: PageInfo | None = None
 
 
-def export_pages(results: Sequence[OcrResult], source: str | os.PathLike[str] | None = None) -> list[ExportPage]:
-    """What the exporters need from stored results (display-size previews, predictions, page info);
-    `source`: the uploaded file, while it exists, for PDFs (their pages go into the searchable PDF)."""
-    pdf = os.fspath(source) if source is not None and is_pdf_upload(source) else None
-    pages = [getattr(result, "page", None) for result in results]
-    # a page that could not be rendered is exported as its (blank) preview, never loaded here from the PDF
-    return [
-        ExportPage(result.preview_jpeg, result.predictions, page, pdf if page is None or page.rendered else None)
-        for result, page in zip(results, pages)
-    ]
+def export_pages(results: Sequence[OcrResult]) -> list[ExportPage]:
+    """What the exporters need from stored results (display-size previews, predictions, page info).
+    A PDF's pages are exported as their previews, never loaded again from the upload: parsing a page
+    here would escape the renderer process's time and memory limits (issue 14)."""
+    return [ExportPage(result.preview_jpeg, result.predictions, getattr(result, "page", None)) for result in results]
 
 
 def make_result(
@@ -556,11 +551,9 @@ def document_exports(
     results: Sequence[OcrResult],
     name: str,
     min_confidence: float = 0.0,
-    source: str | os.PathLike[str] | None = None,
 ) -> dict[str, bytes]:
-    """Download files of one upload: text, layout text, JSON, hOCR, searchable PDF ({name: bytes}).
-    `source`: the uploaded file (a PDF's own pages then go into the searchable PDF)."""
-    return export_files(export_pages(results, source), name, records=document_record(results, name, min_confidence))
+    """Download files of one upload: text, layout text, JSON, hOCR, searchable PDF ({name: bytes})."""
+    return export_files(export_pages(results), name, records=document_record(results, name, min_confidence))
 
 
 def batch_request(
@@ -631,7 +624,7 @@ def batch_request(
             all_records.append(result_record(result, 0.0))
             records.append(filter_record(all_records[-1], min_confidence))
             last = result
-        archive.add(name, document_exports(file_results, name, source=source))
+        archive.add(name, document_exports(file_results, name))
         files_read += 1
         del file_results
     view = None if last is None else render_view(last, min_confidence, show_text, None, config.display_jpeg_quality)

@@ -416,9 +416,9 @@ def build_demo(
         def check_files(paths: list[str] | None, *others: Any) -> list[dict[str, Any]]:
             return [gr.validate(bool(paths), NO_FILES_MESSAGE)] + [gr.validate(True, "")] * len(others)
 
-        def export_values(results: list[OcrResult] | tuple[OcrResult, ...], name: str, source: str | None = None) -> list[Any]:
+        def export_values(results: list[OcrResult] | tuple[OcrResult, ...], name: str) -> list[Any]:
             """The export buttons' downloads for one upload (every page of a PDF), written to the cache."""
-            files = handlers.document_exports(results, name, source=source)
+            files = handlers.document_exports(results, name)
             values = []
             for key, _ in EXPORT_BUTTONS[:-1]:
                 file_name = safe_stem(name) + EXPORT_SUFFIXES[key]
@@ -466,7 +466,7 @@ def build_demo(
                 )
             return view + [
                 gallery_items(outcome.history), outcome.result, outcome.history, None,
-                *export_values(outcome.results, outcome.name, source),
+                *export_values(outcome.results, outcome.name),
             ]
 
         @user_errors

@@ -101,15 +101,14 @@ def test_exports_of_a_pdf_hold_every_page(fake_engine, three_page_pdf):
     assert searchable[2].get_textpage().get_text_range().split() == ["HELLO", "WORLD"]
 
 
-def test_exports_of_a_pdf_draw_its_own_pages_while_the_upload_is_there(fake_engine, three_page_pdf):
+def test_exports_of_a_pdf_show_its_previews_never_its_own_pages(fake_engine, three_page_pdf):
     outcome = handlers.single_request(fake_engine, decode_image, str(three_page_pdf), {}, (), CONFIG)
-    with_source = handlers.document_exports(outcome.results, outcome.name, source=str(three_page_pdf))
-    searchable = pdfium.PdfDocument(with_source["doc.searchable.pdf"])
+    searchable = pdfium.PdfDocument(handlers.document_exports(outcome.results, outcome.name)["doc.searchable.pdf"])
     assert len(searchable) == 3
-    assert [obj.type for obj in searchable[1].get_objects(max_depth=0)][0] == pdfium.raw.FPDF_PAGEOBJ_FORM
+    for page in searchable:
+        kinds = [obj.type for obj in page.get_objects(max_depth=0)]
+        assert kinds[0] == pdfium.raw.FPDF_PAGEOBJ_IMAGE and pdfium.raw.FPDF_PAGEOBJ_FORM not in kinds
     assert searchable[1].get_textpage().get_text_range().split() == ["HELLO", "WORLD"]
-    without = pdfium.PdfDocument(handlers.document_exports(outcome.results, outcome.name)["doc.searchable.pdf"])
-    assert [obj.type for obj in without[1].get_objects(max_depth=0)][0] == pdfium.raw.FPDF_PAGEOBJ_IMAGE
 
 
 def test_exports_of_an_image_use_its_pixels_at_200_dpi(fake_engine):
@@ -201,3 +200,44 @@ def test_a_zip_never_holds_the_same_name_twice():
     archive.add("a.png", {"a.txt": b"1", "A.TXT": b"2", "a.txt ": b"3", "../a.txt": b"4"})
     names = zipfile.ZipFile(io.BytesIO(archive.getvalue())).namelist()
     assert len({name.casefold() for name in names}) == 4 and all(name.startswith("01_a/") for name in names)
+
+
+
+def test_exporting_a_pdf_bomb_parses_none_of_it_in_this_process(fake_engine, monkeypatch, tmp_path):
+    """A batch (read, then export while the upload is there) of a PDF whose first page's content inflates
+    to 300 MiB: the worker renders it within its limits, and the export must not load it here. Before,
+    the export alone took ~19 s and +600 MB in this process."""
+    import threading
+    import time
+
+    import psutil
+
+    from pdf_bombs import inflating_content_pdf
+
+    monkeypatch.setenv("OCR_PDF_PAGE_SECONDS", "20")
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(inflating_content_pdf(inflated_mib=300))
+    process, peak, done = psutil.Process(), [0], threading.Event()
+    baseline = process.memory_info().rss
+
+    def watch() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], process.memory_info().rss)
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    started = time.monotonic()
+    try:
+        outcome = handlers.batch_request(fake_engine, decode_image, [str(path)], {}, (), CONFIG)
+    finally:
+        done.set()
+        watcher.join()
+    elapsed = time.monotonic() - started
+    assert [row[3] for row in outcome.summary_rows] == ["ok", "ok"]  # both pages read, the bomb within limits
+    assert (peak[0] - baseline) / 1e6 < 100, f"this process grew by {(peak[0] - baseline) / 1e6:.0f} MB"
+    assert elapsed < 20.0, f"the batch took {elapsed:.1f} s"
+    archive = zipfile.ZipFile(io.BytesIO(outcome.archive))
+    searchable = pdfium.PdfDocument(archive.read("01_bomb/bomb.searchable.pdf"))
+    assert len(searchable) == 2 and searchable[0].get_size() == pytest.approx((612.0, 612.0))
+    assert searchable[1].get_textpage().get_text_range().split() == ["HELLO", "WORLD"]

@@ -6,8 +6,11 @@ library is needed. Text uses the standard Helvetica font (not embedded): charact
 its Windows-1252 set are written as their closest Latin letter or "?" (the hOCR, JSON and
 text exports keep them as read).
 
-For a page rendered from a PDF, the source page itself can be drawn instead of the image
-(`PdfPage.source`): vector content at full quality, plus the text layer.
+The visible layer is always an image the caller already has, never a page loaded from a source PDF:
+loading a PDF page makes PDFium parse its content here, outside the renderer process's time and memory
+limits (issue 14: a page inflating to 300 MiB, rendered in 6 s within the limits there, then took 19 s
+and +600 MB in the server when its export imported it), and would copy the sender's content streams into
+the file users download.
 
 The text layer is written the way OCRmyPDF writes its own, so that it copies cleanly in
 poppler (pdftotext, Evince), PDFium and content-order extractors: each line has one baseline
@@ -70,16 +73,12 @@ class PdfPage:
     `image`: the page as an RGB uint8 array or as JPEG bytes; any resolution (e.g. a
     display-size preview): it is stretched over the page. `predictions`: the OCR result
     whose polygons are in `predictions.image_size` pixels. `size_pt`: page (width, height)
-    in PDF points; default: `image_size` at `dpi`. `source`: (PDF path or bytes, 0-based page
-    index) of the PDF page the image was rendered from: that page itself (vector, full
-    quality) is drawn instead of the image when it maps 1:1 onto the page (no /Rotate, crop
-    box = media box at the origin, same size); otherwise the image is used.
+    in PDF points; default: `image_size` at `dpi`.
     """
 
-    image: np.ndarray | bytes | None
+    image: np.ndarray | bytes
     predictions: Predictions
     size_pt: tuple[float, float] | None = None
-    source: tuple[str | bytes, int] | None = None
 
 
 def pdf_text(text: str) -> str:
@@ -131,58 +130,15 @@ def to_searchable_pdf(pages: PdfPage | Sequence[PdfPage], dpi: float = PAGE_DPI,
         raise ValueError("to_searchable_pdf needs at least one page")
     with PDFIUM_LOCK:  # PDFium is not thread-safe
         document = pdfium.PdfDocument.new()
-        sources: dict[int, object] = {}  # open source documents, by id of the path/bytes given
         try:
             font = raw.FPDFText_LoadStandardFont(document.raw, b"Helvetica")
             for page_spec in pages:
-                _add_page(document, font, page_spec, dpi, upright, pdfium, raw, sources)
+                _add_page(document, font, page_spec, dpi, upright, pdfium, raw)
             buffer = io.BytesIO()
             document.save(buffer)
             return buffer.getvalue()
         finally:
             document.close()
-            for source in sources.values():
-                if source is not None:
-                    source.close()
-
-
-def _draw_source_page(document, page, spec: PdfPage, size_pt: tuple[float, float], pdfium, sources: dict) -> bool:
-    """Draw the source PDF page itself (as a form XObject) when it maps 1:1 onto `page`."""
-    if spec.source is None:
-        return False
-    data, index = spec.source
-    key = id(data)
-    if key not in sources:
-        try:
-            sources[key] = pdfium.PdfDocument(data if isinstance(data, (bytes, bytearray)) else str(data))
-        except (pdfium.PdfiumError, OSError, TypeError):
-            sources[key] = None
-    source = sources[key]
-    if source is None or not 0 <= index < len(source):
-        return False
-    try:
-        source_page = source[index]
-        try:
-            media = tuple(source_page.get_mediabox())
-            crop = tuple(source_page.get_cropbox())
-            simple = (
-                source_page.get_rotation() == 0
-                and all(abs(a - b) < 0.01 for a, b in zip(media, crop))
-                and abs(media[0]) < 0.01
-                and abs(media[1]) < 0.01
-                and abs(media[2] - size_pt[0]) < 0.5
-                and abs(media[3] - size_pt[1]) < 0.5
-            )
-        finally:
-            source_page.close()
-        if not simple:
-            return False
-        xobject = source.page_as_xobject(index, document)
-        page.insert_obj(xobject.as_pageobject())
-        xobject.close()
-        return True
-    except pdfium.PdfiumError:
-        return False
 
 
 def line_runs(
@@ -280,7 +236,7 @@ def _split_unboxed(
     return out
 
 
-def _add_page(document, font, spec: PdfPage, dpi: float, upright: bool, pdfium, raw, sources: dict) -> None:
+def _add_page(document, font, spec: PdfPage, dpi: float, upright: bool, pdfium, raw) -> None:
     predictions = spec.predictions
     height_px, width_px = (max(1, int(value)) for value in predictions.image_size)
     if spec.size_pt is not None:
@@ -289,13 +245,12 @@ def _add_page(document, font, spec: PdfPage, dpi: float, upright: bool, pdfium, 
         width_pt, height_pt = width_px * 72.0 / dpi, height_px * 72.0 / dpi
     page = document.new_page(width_pt, height_pt)
     try:
-        if not _draw_source_page(document, page, spec, (width_pt, height_pt), pdfium, sources):
-            if spec.image is None:
-                raise ValueError("PdfPage needs an image when its source page cannot be drawn")
-            image = pdfium.PdfImage.new(document)
-            image.load_jpeg(io.BytesIO(_jpeg_bytes(spec.image)), pages=[page], inline=False)
-            image.set_matrix(pdfium.PdfMatrix().scale(width_pt, height_pt))
-            page.insert_obj(image)
+        if spec.image is None:
+            raise ValueError("PdfPage needs an image")
+        image = pdfium.PdfImage.new(document)
+        image.load_jpeg(io.BytesIO(_jpeg_bytes(spec.image)), pages=[page], inline=False)
+        image.set_matrix(pdfium.PdfMatrix().scale(width_pt, height_pt))
+        page.insert_obj(image)
         scale_x, scale_y = width_pt / width_px, height_pt / height_px
 
         def to_pt(points: np.ndarray) -> np.ndarray:
