@@ -1,0 +1,63 @@
+"""Which event runs which handler, with which inputs and outputs. The input lists are in the order of
+the handlers' parameters, and the output lists in the order of the /run and /batch API outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from demo.style import SCROLL_TO_RESULTS_JS
+from demo.ui import events
+from demo.ui.page import Page, bind
+
+HIDDEN = {"api_visibility": "private", "show_progress": "hidden"}  # page plumbing, not an API
+
+
+def wire_events(page: Page, model_slot: dict[str, Any], ui_api: str) -> None:
+    inputs, options, result, state = page.inputs, page.options, page.result, page.state
+    run_options = [options.upside_down_check, options.detection_size, result.min_confidence, result.show_text, options.orientation]
+    run_outputs = [*result.outputs(), page.history.gallery, state.current, state.history, state.batch]
+    run_event = inputs.run_button.click(
+        bind(events.run, page),
+        inputs=[inputs.image, *run_options, state.pdf, state.history],
+        outputs=[*run_outputs, *page.exports.outputs()],
+        api_name="run",
+        api_visibility=ui_api,
+        validator=events.check_run,
+        show_progress_on=[result.explorer],
+        **model_slot,
+    )
+    run_event.success(None, js=SCROLL_TO_RESULTS_JS)
+    # The Single tab's PDF: its checked path is kept server-side (state.pdf) for the next Run, so /run's
+    # API stays the image's (API clients send PDFs as the image). One upload at a time: a new image
+    # clears the PDF and the other way round.
+    inputs.pdf.upload(lambda paths: (paths[0] if paths else None, None), inputs=[inputs.pdf], outputs=[state.pdf, inputs.image], **HIDDEN)
+    inputs.pdf.clear(lambda: None, outputs=[state.pdf], **HIDDEN)
+    inputs.image.upload(lambda: (None, None), outputs=[inputs.pdf, state.pdf], **HIDDEN)
+    batch_event = page.batch.run_button.click(
+        bind(events.run_batch, page),
+        inputs=[page.batch.files, *run_options, state.history],
+        outputs=[*run_outputs, page.batch.table, *page.exports.outputs()],
+        api_name="batch",
+        api_visibility=ui_api,
+        validator=events.check_batch,
+        show_progress_on=[result.explorer, page.batch.table],
+        **model_slot,
+    )
+    batch_event.success(None, js=SCROLL_TO_RESULTS_JS)
+    gr.on(
+        [result.min_confidence.input, result.show_text.input],
+        bind(events.refilter, page, errors=False),
+        inputs=[state.current, state.batch, result.min_confidence, result.show_text],
+        outputs=result.outputs(),
+        trigger_mode="always_last",
+        **HIDDEN,
+    )
+    page.history.gallery.select(
+        bind(events.show_history_entry, page),
+        inputs=[state.history, result.min_confidence, result.show_text],
+        outputs=[*result.outputs(), state.current, inputs.image, state.batch, *page.exports.outputs(), inputs.pdf, state.pdf],
+        api_visibility="private",
+        show_progress_on=[result.explorer],
+    )
