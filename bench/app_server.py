@@ -1,12 +1,13 @@
-"""Shared pieces of the load scripts (soak, concurrency, worst case): start the real app in a subprocess on a
-loopback port, watch its process and temp directory, and draw synthetic text images whose words are known.
+"""The one launcher of the real app in a subprocess on a free loopback port (`start_app`), used by the load
+scripts (soak, concurrency, worst case), by the tests (tests/conftest.py AppServer) and by
+scripts/measure_payload.py; plus watching its process and temp directory, and checking what it read.
+The synthetic images are in bench/sample_images.py.
 
-Nothing here imports the app: the scripts drive it from outside, like a user, through `gradio_client`.
+Nothing here imports the app: callers drive it from outside, like a user, through HTTP or `gradio_client`.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import socket
@@ -19,20 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import psutil
-from PIL import Image, ImageDraw, ImageFont
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SROIE_IMAGES = REPO_ROOT.parent / "shared" / "eval" / "sroie-dev" / "img"
-
-# Words the OCR model reads reliably in DejaVu Sans; lines are drawn from these so results can be checked.
-VOCABULARY = (
-    "ALPHA BRAVO CHARLIE DELTA ECHO FOXTROT GOLF HOTEL INDIA JULIET KILO LIMA MIKE NOVEMBER OSCAR PAPA "
-    "QUEBEC ROMEO SIERRA TANGO UNIFORM VICTOR WHISKEY XRAY YANKEE ZULU invoice total amount receipt cash "
-    "change table coffee bread butter cheese market street order number"
-).split()
-
 
 def stop_servers_on_sigterm() -> None:
     """Turn SIGTERM into KeyboardInterrupt so `finally` blocks stop the app server we started."""
@@ -99,10 +90,15 @@ def start_app(
     extra_args: Sequence[str] = (),
     startup_timeout_s: float = 300.0,
     env: dict[str, str] | None = None,
+    temp_dir: Path | None = None,
 ) -> AppServer:
-    """Start `python app.py --host 127.0.0.1 --port N --temp-dir work_dir/gradio-tmp ...` and wait until it serves."""
+    """Start `python app.py --host 127.0.0.1 --port N --temp-dir TEMP ...` and wait until it serves.
+
+    TEMP is `temp_dir`, by default work_dir/gradio-tmp; the log is work_dir/server.log. `env` replaces
+    this process's environment (default: a copy of it).
+    """
     port = free_port()
-    temp_dir = work_dir / "gradio-tmp"
+    temp_dir = temp_dir or work_dir / "gradio-tmp"
     temp_dir.mkdir(parents=True, exist_ok=True)
     log_path = work_dir / "server.log"
     command = [
@@ -148,77 +144,6 @@ def dir_usage(path: Path) -> tuple[int, int]:
                 continue
             file_count += 1
     return total_bytes, file_count
-
-
-def text_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for path in ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"):
-        if os.path.exists(path):
-            return ImageFont.truetype(path, size)
-    return ImageFont.load_default(size=size)
-
-
-@dataclass(frozen=True)
-class TextImage:
-    """A synthetic page: its encoded bytes and the lines of text drawn on it."""
-
-    name: str
-    data: bytes
-    lines: tuple[str, ...]
-    size: tuple[int, int]  # (width, height)
-
-
-def make_text_page(
-    name: str,
-    width: int,
-    height: int,
-    line_count: int,
-    font_px: int,
-    seed: int,
-    words_per_line: int = 5,
-    first_line: str | None = None,
-    jpeg_quality: int = 85,
-) -> TextImage:
-    """Black text lines on light paper, spread over the page in `line_count` rows (2 columns when wide)."""
-    rng = np.random.default_rng(seed)
-    page = Image.new("L", (width, height), 250)
-    draw = ImageDraw.Draw(page)
-    font = text_font(font_px)
-    columns = 2 if width >= 3 * height // 2 and width > 3000 else 1
-    rows = max(1, -(-line_count // columns))
-    pitch = (height - 2 * font_px) / rows
-    lines: list[str] = []
-    for index in range(line_count):
-        if index == 0 and first_line is not None:
-            line = first_line
-        else:
-            line = " ".join(rng.choice(VOCABULARY, size=words_per_line)) + f" {int(rng.integers(10, 9999))}"
-        column, row = divmod(index, rows)
-        x = font_px + column * (width // columns)
-        y = font_px + row * pitch
-        draw.text((x, y), line, font=font, fill=20)
-        lines.append(line)
-    buffer = io.BytesIO()
-    page.convert("RGB").save(buffer, "JPEG", quality=jpeg_quality)
-    return TextImage(name=name, data=buffer.getvalue(), lines=tuple(lines), size=(width, height))
-
-
-def tiny_text_page(name: str, width: int, height: int, font_px: int, seed: int) -> TextImage:
-    """A page packed edge to edge with small text: the most text regions per pixel a request can bring."""
-    line_count = max(1, int((height - 2 * font_px) / (font_px * 1.4)))
-    words = max(3, int(width / (font_px * 3.2)))
-    return make_text_page(name, width, height, line_count, font_px, seed, words_per_line=words)
-
-
-def unique_jpeg(data: bytes, tag: str) -> bytes:
-    """The same JPEG with a COM segment holding `tag`, so every upload has its own content hash.
-
-    Gradio stores uploads under their hash: re-sending identical bytes would hide temp-dir growth.
-    """
-    if not data.startswith(b"\xff\xd8"):
-        raise ValueError("not a JPEG")
-    comment = tag.encode("ascii")
-    segment = b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment
-    return data[:2] + segment + data[2:]
 
 
 def found_words(result: dict[str, object]) -> set[str]:

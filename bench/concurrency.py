@@ -30,7 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from app_server import stop_servers_on_sigterm, TextImage, found_words, make_text_page, start_app, unique_jpeg  # noqa: E402
+from app_server import found_words, start_app, stop_servers_on_sigterm  # noqa: E402
+from sample_images import TextImage, make_text_page, unique_jpeg  # noqa: E402
 
 
 @dataclass

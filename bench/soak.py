@@ -29,7 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from app_server import stop_servers_on_sigterm, SROIE_IMAGES, TextImage, make_text_page, start_app, unique_jpeg, word_recall  # noqa: E402
+from app_server import SROIE_IMAGES, start_app, stop_servers_on_sigterm, word_recall  # noqa: E402
+from sample_images import TextImage, make_text_page, unique_jpeg  # noqa: E402
 
 MB = 1024 * 1024
 

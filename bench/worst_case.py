@@ -32,7 +32,8 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from app_server import stop_servers_on_sigterm, make_text_page, start_app, text_font, unique_jpeg  # noqa: E402
+from app_server import start_app, stop_servers_on_sigterm  # noqa: E402
+from sample_images import make_text_page, text_font, unique_jpeg  # noqa: E402
 
 MB = 1024 * 1024
 

@@ -9,18 +9,17 @@ item, and lists every image response the page received with its size in bytes.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+from bench.app_server import start_app  # noqa: E402  (the launcher the tests and benchmarks use)
+
 WIDTH, HEIGHT = 7216, 4850  # 35.0 MP
 
 
@@ -36,32 +35,15 @@ def synthetic_scan(path: Path) -> None:
     page.save(path, quality=90)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def main() -> int:
     from playwright.sync_api import expect, sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="payload-"))
     scan = work / "scan_35mp.jpg"
     synthetic_scan(scan)
-    port = free_port()
-    env = dict(os.environ, OCR_TEMP_DIR=str(work / "gradio"), GRADIO_ANALYTICS_ENABLED="False")
-    log = open(work / "server.log", "wb")
-    server = subprocess.Popen(
-        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}/"
+    server = start_app(work, startup_timeout_s=240, temp_dir=work / "gradio")
+    url = server.url
     try:
-        for _ in range(480):
-            try:
-                urllib.request.urlopen(url, timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.5)
         received: list[tuple[str, str, int]] = []
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -112,9 +94,7 @@ def main() -> int:
         print(f"largest result image the page received: {max(results)} bytes")
         return 0
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -1,16 +1,16 @@
-"""Shared test helpers for the demo app: a fake OCR engine and a free loopback port."""
+"""Shared test helpers for the demo app: a fake OCR engine, the real app in a subprocess (AppServer), a
+free loopback port and polling with a deadline (`wait_for`)."""
 
 from __future__ import annotations
 
 import http.client
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 from typing import Any
@@ -18,6 +18,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bench.app_server import AppServer as RunningApp
+from bench.app_server import free_port, start_app  # noqa: F401  (free_port: for tests that need a port)
+from bench.sample_images import jpeg_scan_bomb  # noqa: F401  (imported from here by the decoder tests)
 from ocr_model.types import Predictions
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -60,68 +63,48 @@ def fake_engine() -> FakeEngine:
     return FakeEngine()
 
 
-def jpeg_scan_bomb(size: int = 6300, repeats: int = 16000) -> bytes:
-    """A white progressive JPEG whose smallest scan (~60 bytes) is repeated `repeats` times before EOI.
+def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 0.05) -> Any:
+    """Poll `condition` until it returns something truthy or `timeout` seconds pass; returns its last value.
 
-    libjpeg decodes every scan over the whole image: 2,000 repeats of a 6300x6300 page took 8 s to
-    decode here, 16,000 about a minute, in a file of ~1 MB.
-    """
-    import io
-    import re
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("L", (size, size), 255).save(buffer, "JPEG", progressive=True, quality=90)
-    data = buffer.getvalue()
-    next_marker = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
-    scans, position = [], 2
-    while position < len(data) and data[position + 1] != 0xD9:
-        end = position + 2 + int.from_bytes(data[position + 2 : position + 4], "big")
-        if data[position + 1] == 0xDA:
-            end = next_marker.search(data, end).start()
-            scans.append((position, end))
-        position = end
-    start, end = min(scans, key=lambda span: span[1] - span[0])
-    last_end = scans[-1][1]
-    return data[:last_end] + data[start:end] * repeats + data[last_end:]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    Instead of a fixed sleep: a wait for something to happen ends when it does, and a check that something
+    does NOT happen fails as soon as it does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
 
 
 class AppServer:
-    """`python app.py` in a subprocess on a free loopback port, with its own temp dir."""
+    """`python app.py` in a subprocess on a free loopback port (bench/app_server.py `start_app`), with its
+    temp folder under `temp_dir`/gradio, and the HTTP helpers the server tests share."""
 
     def __init__(self, temp_dir: Path, extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
         self.temp_dir = temp_dir
         self.log_path = temp_dir / "server.log"
         self.extra_args = extra_args
         self.env = env or {}
-        self.process: subprocess.Popen | None = None
+        self.app: RunningApp | None = None
 
     def __enter__(self) -> "AppServer":
-        env = dict(os.environ, OCR_TEMP_DIR=str(self.temp_dir / "gradio"), GRADIO_ANALYTICS_ENABLED="False", **self.env)
-        command = [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(self.port), *self.extra_args]
-        self._log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"app.py exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(self.url, timeout=2) as response:
-                    if response.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.5)
-        self.__exit__(None, None, None)
-        raise RuntimeError(f"app.py did not answer on {self.url} within 240 s:\n{self.log()}")
+        env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", **self.env)
+        self.app = start_app(self.temp_dir, self.extra_args, startup_timeout_s=240, env=env, temp_dir=self.temp_dir / "gradio")
+        return self
+
+    @property
+    def url(self) -> str:
+        return self.running.url
+
+    @property
+    def process(self) -> subprocess.Popen:
+        return self.running.process
+
+    @property
+    def running(self) -> RunningApp:
+        if self.app is None:
+            raise RuntimeError("the server is not started: use `with AppServer(...) as server`")
+        return self.app
 
     def post_upload(self, name: str, payload: bytes, content_type: str = "application/octet-stream") -> tuple[int, bytes]:
         """POST one file to Gradio's upload route as a browser would; returns (status, body)."""
@@ -188,14 +171,8 @@ class AppServer:
             connection.close()
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
+        return self.running.log_tail(4000)
 
     def __exit__(self, *exc_info: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
-        self._log.close()
+        if self.app is not None:
+            self.app.stop()

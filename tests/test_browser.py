@@ -18,6 +18,8 @@ from PIL import Image
 
 from conftest import ASSETS_DIR, AppServer
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a real browser against the real app and model
+
 try:
     from playwright.sync_api import expect, sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine
@@ -372,8 +374,10 @@ def test_oversized_upload_is_reported_even_with_an_error_toast_open(browser, ser
     # one message in one wording: Gradio's own toast ("exceed the maximum allowed size of 3.0 Mb") is not shown too
     page.wait_for_timeout(1_500)
     assert page.get_by_text(re.compile("maximum allowed size", re.I)).count() == 0
-    page.wait_for_timeout(11_000)  # longer than an error toast lives
+    # the note outlives the toasts: wait until every toast has closed by itself (Gradio's 10 s), then look again
+    expect(page.locator(".toast-body")).to_have_count(0, timeout=30_000)
     expect(note).to_be_visible()
+    expect(note).to_contain_text("too_large.png")
 
     # the PDF box gets the same single note
     too_large_pdf = tmp_path / "too_large.pdf"

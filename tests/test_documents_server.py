@@ -19,6 +19,8 @@ from PIL import Image
 from conftest import ASSETS_DIR, AppServer
 from pdf_samples import pdf_of_images, text_page
 
+pytestmark = pytest.mark.slow  # starts the real app (real model)
+
 PAGES = [["Invoice 2024-118", "TOTAL RM 12.50"], ["Page two", "Thank you"]]
 
 

@@ -26,6 +26,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from conftest import AppServer, jpeg_scan_bomb
 
+pytestmark = pytest.mark.slow  # starts the real app (real model)
+
 UPLOAD_LIMIT = "1mb"  # small, so the 413 test needs little data; every other input here is below it
 TEXT = "HELLO 2026"
 WORDS = {"HELLO", "2026"}

@@ -16,6 +16,8 @@ from conftest import ASSETS_DIR, AppServer
 mcp = pytest.importorskip("mcp", reason="the MCP client comes with gradio[mcp] (requirements.txt)")
 from mcp.client.streamable_http import streamable_http_client  # noqa: E402
 
+pytestmark = pytest.mark.slow  # starts the real app (real model)
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):

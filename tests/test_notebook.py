@@ -5,9 +5,12 @@ import time
 import urllib.request
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from conftest import REPO_ROOT, free_port
+
+pytestmark = pytest.mark.slow  # a notebook kernel launches the real app (real model)
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "quickstart.ipynb"
 

@@ -11,6 +11,8 @@ from PIL import Image
 
 from conftest import ASSETS_DIR, AppServer
 
+pytestmark = pytest.mark.slow  # starts the real app (real model)
+
 DISPLAY_CAP = 800  # smaller than the receipt's 1060 px height, so /run must downscale it
 RECEIPT_WORDS = {"CORNER", "CAFE", "Cappuccino", "TOTAL", "16.42", "THANK", "YOU"}
 

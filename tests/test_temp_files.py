@@ -16,8 +16,11 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
+from bench.sample_images import png_bytes
 from conftest import AppServer
 from demo.temp_files import create_instance_dir, remove_orphan_uploads, sweep
+
+pytestmark = pytest.mark.slow  # starts the real app (real model)
 
 
 def _age(path: Path, seconds: float) -> None:
@@ -69,12 +72,6 @@ def test_orphan_uploads_go_but_open_or_fresh_ones_stay(tmp_path: Path) -> None:
 
 
 # --- the real server ------------------------------------------------------------------------------------------
-
-
-def png_bytes(size: tuple[int, int] = (64, 32)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("L", size, 255).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def instance_dir(server: AppServer) -> Path:

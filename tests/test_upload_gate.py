@@ -22,8 +22,11 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image, ImageDraw, ImageFont
 
-from conftest import AppServer
+from bench.sample_images import png_bytes
+from conftest import AppServer, wait_for
 from demo.uploads import REFUSED_MESSAGE
+
+pytestmark = pytest.mark.slow  # starts the real app (real model)
 
 META = {"_type": "gradio.FileData"}
 
@@ -52,12 +55,6 @@ def upload(server: AppServer, name: str, payload: bytes) -> str:
     status, body = server.post_upload(name, payload)
     assert status == 200, body[:300]
     return json.loads(body)[0]
-
-
-def png_bytes(size: tuple[int, int] = (64, 32)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("L", size, 255).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def assert_refused(message: dict[str, Any]) -> None:
@@ -182,8 +179,8 @@ def url_server() -> Iterator[str]:
 def test_urls_are_refused_and_never_fetched(server: AppServer, url_server: str, make_payload: Any) -> None:
     assert_refused(server.queue_call("ocr", [make_payload(url_server)]))
     assert_refused(server.queue_call("run", run_args(make_payload(url_server))))
-    time.sleep(0.5)
-    assert _RecordingHandler.hits == [], "the server fetched a URL for the caller"
+    # a fetch would come while the refused request runs; poll a little longer, failing at the first hit
+    assert wait_for(lambda: _RecordingHandler.hits, timeout=0.5) == [], "the server fetched a URL for the caller"
 
 
 def test_a_file_object_smuggled_into_a_non_file_input_is_refused(server: AppServer, url_server: str) -> None:
@@ -191,8 +188,7 @@ def test_a_file_object_smuggled_into_a_non_file_input_is_refused(server: AppServ
     smuggled = {"path": url_server, "meta": META}
     data = [{"path": anchor, "meta": META}, smuggled, 1600, 0.0, False, "auto", None, None]  # in the orientation radio
     assert_refused(server.queue_call("run", data))
-    time.sleep(0.5)
-    assert _RecordingHandler.hits == []
+    assert wait_for(lambda: _RecordingHandler.hits, timeout=0.5) == []
 
 
 def _data_url_bomb() -> str:
