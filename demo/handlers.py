@@ -556,6 +556,26 @@ def document_exports(
     return export_files(export_pages(results), name, records=document_record(results, name, min_confidence))
 
 
+@dataclass
+class _BatchReport:
+    """A batch's summary rows and JSON records, filled file by file (`batch_request`)."""
+
+    min_confidence: float
+    rows: list[list[Any]] = field(default_factory=list)  # [file, lines, seconds, status]
+    records: list[dict[str, Any]] = field(default_factory=list)  # at the filter's confidence
+    all_records: list[dict[str, Any]] = field(default_factory=list)  # at confidence 0
+
+    def skipped(self, name: str, status: str, error: str) -> None:
+        self.rows.append([name, 0, 0.0, status])
+        self.records.append({"file": name, "error": error})
+        self.all_records.append(self.records[-1])
+
+    def read(self, result: OcrResult) -> None:
+        self.rows.append([result.name, len(result.predictions), round(result.elapsed_s, 2), "ok"])
+        self.all_records.append(result_record(result, 0.0))
+        self.records.append(filter_record(self.all_records[-1], self.min_confidence))
+
+
 def batch_request(
     engine: OcrEngine,
     decode: Callable[[Any], Any],
@@ -580,9 +600,7 @@ def batch_request(
             f"{len(sources)} files selected; a batch takes at most {config.max_batch_files}. Please split it."
         )
     new_history = history or ()
-    rows: list[list[Any]] = []
-    records: list[dict[str, Any]] = []
-    all_records: list[dict[str, Any]] = []
+    report = _BatchReport(min_confidence)
     last: OcrResult | None = None
     archive = ExportArchive()
     files_read = 0
@@ -591,9 +609,7 @@ def batch_request(
         name = file_label(source)
         if pages_left < 1:
             message = f"skipped: this batch reached its limit of {config.max_batch_pages} pages; run the rest in another batch"
-            rows.append([name, 0, 0.0, message])
-            records.append({"file": name, "error": message})
-            all_records.append(records[-1])
+            report.skipped(name, message, message)
             continue
         if on_file_start is not None:
             on_file_start(position, len(sources), name)  # e.g. a progress bar; called in this thread
@@ -611,18 +627,14 @@ def batch_request(
                 file_results.append(result)
         except refused as error:
             if not file_results:
-                rows.append([name, 0, 0.0, f"skipped: {error}"])
-                records.append({"file": name, "error": str(error)})
-                all_records.append(records[-1])
+                report.skipped(name, f"skipped: {error}", str(error))
                 continue
-            rows.append([name, 0, 0.0, f"stopped after page {len(file_results)}: {error}"])
+            report.rows.append([name, 0, 0.0, f"stopped after page {len(file_results)}: {error}"])
         pages_left -= max(1, len(file_results))
         if file_results:
             new_history = push(new_history, history_entry(file_results, name), config.max_results_in_memory, config.max_history_bytes)
         for result in file_results:
-            rows.append([result.name, len(result.predictions), round(result.elapsed_s, 2), "ok"])
-            all_records.append(result_record(result, 0.0))
-            records.append(filter_record(all_records[-1], min_confidence))
+            report.read(result)
             last = result
         archive.add(name, document_exports(file_results, name))
         files_read += 1
@@ -632,9 +644,9 @@ def batch_request(
         view=view,
         last=last,
         history=new_history,
-        summary_rows=rows,
-        records=records,
-        all_records=all_records,
+        summary_rows=report.rows,
+        records=report.records,
+        all_records=report.all_records,
         archive=archive.getvalue(),
         files_read=files_read,
     )

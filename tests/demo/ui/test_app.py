@@ -54,9 +54,9 @@ def test_gradio_reads_every_bound_handlers_type_hints(built, handler) -> None:
         assert hints["event"] is gr.SelectData
 
 
-def test_build_demo_and_every_function_in_demo_ui_are_under_80_lines() -> None:
+def test_build_demo_and_every_handler_are_under_80_lines() -> None:
     long_ones = []
-    for path in sorted(UI_DIR.glob("*.py")):
+    for path in [*sorted(UI_DIR.glob("*.py")), UI_DIR.parent / "handlers.py"]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 length = node.end_lineno - node.lineno + 1
