@@ -70,11 +70,11 @@ def peak_rss_mib() -> float:
 # ----------------------------------------------------------------------------- engines
 
 
-def make_ours(options: dict):
+def make_ours(options: dict, checkpoint: str | None = None):
     sys.path.insert(0, str(REPO_ROOT))
     from ocr_model import get_model
 
-    model = get_model()
+    model = get_model(checkpoint)
 
     def run(image_rgb: np.ndarray):
         predictions = model.predict(image_rgb, **options)
@@ -128,8 +128,8 @@ def worker(engine: str, data_dir: Path, options: dict, factory: str | None) -> N
     started = time.perf_counter()
     if factory:
         run, device = make_factory(factory, options)
-    elif engine == "ours":
-        run, device = make_ours(options)
+    elif engine == "ours" or engine.startswith("ours:"):
+        run, device = make_ours(options, engine.split(":", 1)[1] if ":" in engine else None)
     else:
         run, device = make_rapidocr(options)
     prepare = getattr(run, "prepare", None)
@@ -285,7 +285,10 @@ def print_table(rows: list[tuple[str, dict, dict]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=REPO_ROOT.parent / "shared" / "eval" / "sroie-dev")
-    parser.add_argument("--engines", default="ours,rapidocr", help="comma list of: ours, rapidocr")
+    parser.add_argument(
+        "--engines", default="ours,rapidocr",
+        help="comma list of: ours, ours:CHECKPOINT (a built-in name or .safetensors path), rapidocr; ratios are against the last",
+    )
     parser.add_argument("--limit", type=int, default=None, help="only the first N images")
     parser.add_argument("--options", default="{}", help='JSON dict of predict() options for our engine, e.g. \'{"det_max_side": 2048}\'')
     parser.add_argument("--factory", default=None, help="module:function building our engine instead of get_model() (development)")
@@ -318,10 +321,11 @@ def main() -> None:
     print_table(rows)
     for label, metrics, _ in rows:
         print(f"{label}: model load {metrics['load_seconds']:.2f} s, RSS after load {metrics['rss_after_load_mib']:.0f} MiB")
-    if len(rows) == 2:
-        ours, theirs = rows[0][1], rows[1][1]
+    # Each engine against the last one (rapidocr in the default order).
+    for row in rows[:-1] if len(rows) >= 2 else []:
+        ours, theirs = row[1], rows[-1][1]
         print(
-            f"latency ratio {rows[0][0].split()[0]}/{rows[1][0].split()[0]}: median {ratio(ours['median_seconds'], theirs['median_seconds']):.2f}, "
+            f"latency ratio {row[0].split()[0]}/{rows[-1][0].split()[0]}: median {ratio(ours['median_seconds'], theirs['median_seconds']):.2f}, "
             f"mean {ratio(ours['mean_seconds'], theirs['mean_seconds']):.2f}  (engine call only, JPEG decode excluded)"
         )
     if args.per_image:
