@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .backbone import BackboneConfig, PPLCNetV4, StageConfig
-from .layers import ConvNormAct, SqueezeExcite, check_images
+from .layers import ConvNormAct, SqueezeExcite, check_images, layer_kind
 
 STRIDE = 32  # five halvings: H and W must be multiples of this
 NECK_SLOPE = 0.2  # the neck's hardsigmoid slope (the backbone's is 1/6)
@@ -134,8 +134,6 @@ class Detector(nn.Module):
 
     def weight_layers(self) -> list[tuple[str, nn.Module]]:
         """Weight layers in the exported graph's order (the neck walks from the deepest level)."""
-        from .onnx_import import layer_kind
-
         names = {module: name for name, module in self.named_modules()}
         ordered = [self.backbone, *self.neck.weight_layers_order(), self.head]
         return [

@@ -96,6 +96,23 @@ class SqueezeExcite(nn.Module):
         return x + x * gate if self.residual else x * gate
 
 
+_WEIGHT_LAYER_KINDS: tuple[tuple[type[nn.Module], str], ...] = (
+    (nn.ConvTranspose2d, "conv_transpose"),
+    (nn.Conv2d, "conv"),
+    (nn.BatchNorm2d, "batch_norm"),
+    (nn.Linear, "linear"),
+    (nn.LayerNorm, "layer_norm"),
+)
+
+
+def layer_kind(module: nn.Module) -> str | None:
+    """The kind of weight-bearing layer `module` is (as onnx_import matches them), None for others."""
+    for cls, kind in _WEIGHT_LAYER_KINDS:
+        if isinstance(module, cls):
+            return kind
+    return None
+
+
 def same_pad(x: torch.Tensor, value: float = 0.0) -> torch.Tensor:
     """Paddle's "SAME" padding for a 2x2 stride-1 window: one row/column at the bottom/right only."""
     return F.pad(x, (0, 1, 0, 1), value=value)

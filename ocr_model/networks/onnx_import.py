@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import torch
 from torch import nn
 
+from .layers import layer_kind
 from .onnx_weights import OnnxGraph, OnnxNode, read_onnx_graph
 
 
@@ -128,22 +128,6 @@ def _decomposed_layer_norm(sqrt, constants, producer, only_consumer, constant_op
     return WeightRecord("layer_norm", tensors, float(eps.reshape(-1)[0]), divide.outputs[0])
 
 
-_KINDS: tuple[tuple[type[nn.Module], str], ...] = (
-    (nn.ConvTranspose2d, "conv_transpose"),
-    (nn.Conv2d, "conv"),
-    (nn.BatchNorm2d, "batch_norm"),
-    (nn.Linear, "linear"),
-    (nn.LayerNorm, "layer_norm"),
-)
-
-
-def layer_kind(module: nn.Module) -> str | None:
-    for cls, kind in _KINDS:
-        if isinstance(module, cls):
-            return kind
-    return None
-
-
 def weight_layers(module: nn.Module) -> list[tuple[str, nn.Module]]:
     """(name, layer) of the weight-bearing layers in the order the export lists them: the
     module's own `weight_layers()` when it has one, else registration order."""
@@ -187,7 +171,3 @@ def load_onnx_weights(module: nn.Module, path: str | Path) -> OnnxGraph:
     graph = read_onnx_graph(path)
     copy_records(module, read_weight_records(graph), source=Path(path).name)
     return graph
-
-
-def count_parameters(modules: Iterable[nn.Module]) -> int:
-    return sum(p.numel() for module in modules for p in module.parameters())
