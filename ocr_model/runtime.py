@@ -1,8 +1,9 @@
 """Where and how the engine runs: device, precision and CPU threads; memory housekeeping for long-running
 processes (glibc heap trimming and out-of-memory recovery).
 
-Device, precision, threads: `select_device`, `select_precision` and `configure_cpu_threads` read
-`OCR_DEVICE`, `OCR_PRECISION` and `OCR_NUM_THREADS`; `build_model` calls them when not told otherwise.
+Device, precision, threads: `select_device` and `configure_cpu_threads` take the device and thread count as
+arguments (bulk workers pass theirs this way); without one they read `OCR_DEVICE` and `OCR_NUM_THREADS`, as
+`select_precision` reads `OCR_PRECISION`. Nothing here writes the environment.
 
 Heap (glibc only; every function is a harmless no-op elsewhere): each `predict` frees a few hundred MB
 of temporaries, but glibc keeps freed pages mapped, per thread arena. Measured on sroie-dev, a process
@@ -90,16 +91,20 @@ def release_accelerator_memory() -> None:
 # Device, precision and CPU threads
 
 
-def select_device() -> str:
-    """`OCR_DEVICE` if set (e.g. "cpu", "cuda", "cuda:1"), else CUDA when available, else CPU."""
-    requested = os.environ.get("OCR_DEVICE", "").strip()
+def select_device(requested: str | None = None) -> str:
+    """`requested` if given, else `OCR_DEVICE` if set (e.g. "cpu", "cuda", "cuda:1"), else CUDA when
+    available, else CPU. A ValueError names the bad device and where it came from."""
+    source = "device"
+    if not requested:
+        requested = os.environ.get("OCR_DEVICE", "").strip()
+        source = "OCR_DEVICE"
     if requested:
         try:
             device = torch.device(requested)
         except RuntimeError as error:
-            raise ValueError(f"OCR_DEVICE={requested!r} is not a valid torch device") from error
+            raise ValueError(f"{source}={requested!r} is not a valid torch device") from error
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"OCR_DEVICE={requested!r} but CUDA is not available")
+            raise ValueError(f"{source}={requested!r} but CUDA is not available")
         return str(device)
     return "cuda" if torch.cuda.is_available() else "cpu"
 
@@ -133,9 +138,12 @@ def select_precision(device: str) -> torch.dtype:
     return torch.float32
 
 
-def configure_cpu_threads() -> int:
-    """Set torch's intra-op threads from `OCR_NUM_THREADS` (default: physical cores)."""
-    threads = positive_int_from_env("OCR_NUM_THREADS") or physical_core_count()
+def configure_cpu_threads(threads: int | None = None) -> int:
+    """Set torch's intra-op threads (process-wide) to `threads`, else `OCR_NUM_THREADS`, else the
+    physical cores."""
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
+    threads = threads or positive_int_from_env("OCR_NUM_THREADS") or physical_core_count()
     torch.set_num_threads(threads)
     return threads
 

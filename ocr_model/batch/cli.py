@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -60,25 +59,22 @@ def _parser() -> argparse.ArgumentParser:
 def _resolve_device(requested: str) -> str:
     from ..runtime import select_device
 
-    if requested != "auto":
-        os.environ["OCR_DEVICE"] = requested
-    return select_device()  # validates the name and CUDA's presence (ValueError)
+    # validates the name and CUDA's presence (ValueError); "auto" is OCR_DEVICE, else CUDA when available
+    return select_device(None if requested == "auto" else requested)
 
 
-def _resolve_checkpoint(requested: str | None) -> None:
-    """Check the checkpoint now (a clear error before any work) and hand it to every worker through
-    OCR_CHECKPOINT, which get_model() reads (worker processes inherit the environment)."""
+def _resolve_checkpoint(requested: str | None) -> str:
+    """The checkpoint's key (see `checkpoint_name`; None: OCR_CHECKPOINT, else the default), checked now for a
+    clear error before any work. The run passes it to every worker as an argument."""
     from ..checkpoints import CheckpointError, built_in_checkpoints, read_header
     from ..pipeline.predictor import checkpoint_name
 
-    if requested is None:
-        return
     name = checkpoint_name(requested)
-    if name not in built_in_checkpoints():
+    if requested is not None and name not in built_in_checkpoints():
         if not Path(name).is_file():
             raise CheckpointError(f"unknown checkpoint {requested!r}: not a built-in ({', '.join(built_in_checkpoints())}) and no such file")
         read_header(name)
-    os.environ["OCR_CHECKPOINT"] = name
+    return name
 
 
 def _report_skipped(skipped: list[Skipped]) -> None:
@@ -86,14 +82,14 @@ def _report_skipped(skipped: list[Skipped]) -> None:
         print(f"skipped: {printable(item.path)}: {item.why}", file=sys.stderr)
 
 
-def _print_mode(args: argparse.Namespace, inputs: list, options: dict[str, Any]) -> int:
+def _print_mode(args: argparse.Namespace, inputs: list, options: dict[str, Any], device: str, checkpoint: str) -> int:
     """The original command: print each image's (or PDF page's) text; --json collects every result in one file."""
     from ..pipeline.predictor import get_model
     from .run import predict_pdf, read_input
 
     if not inputs:
         return 0
-    model = get_model()
+    model = get_model(checkpoint, device=device)
     print(f"checkpoint: {model.checkpoint}", file=sys.stderr)
     results = []
     failures = 0
@@ -137,16 +133,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.out is not None:
             check_unique_outputs(inputs)
         device = _resolve_device(args.device)
-        _resolve_checkpoint(args.checkpoint)
+        checkpoint = _resolve_checkpoint(args.checkpoint)
     except (InputError, ValueError, OSError) as error:
         print(f"error: {printable(str(error))}", file=sys.stderr)
         return 2
     try:
         if args.out is None:
             _report_skipped(found.skipped)
-            code = _print_mode(args, inputs, options)
+            code = _print_mode(args, inputs, options, device, checkpoint)
         else:
-            code = _bulk_mode(args, inputs, formats, options, device, found.skipped)
+            code = _bulk_mode(args, inputs, formats, options, device, checkpoint, found.skipped)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -154,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _bulk_mode(
-    args: argparse.Namespace, inputs: list, formats: list, options: dict[str, Any], device: str, skipped: list[Skipped]
+    args: argparse.Namespace, inputs: list, formats: list, options: dict[str, Any], device: str, checkpoint: str,
+    skipped: list[Skipped],
 ) -> int:
     from ..runtime import physical_core_count
     from .run import run
@@ -172,11 +169,12 @@ def _bulk_mode(
         workers=workers,
         threads=args.threads or (threads if device == "cpu" else None),
         device=device,
+        checkpoint=checkpoint,
     )
     print(
         f"{len(inputs) + len(skipped)} inputs -> {printable(str(args.out))} ({', '.join(f.name for f in formats)}); device {device}, "
         f"{settings.workers} worker(s) x {settings.threads or '-'} threads, batch {settings.batch_size}, "
-        f"checkpoint {os.environ.get('OCR_CHECKPOINT') or 'ppocrv6-small'}",
+        f"checkpoint {printable(checkpoint)}",
         file=sys.stderr,
     )
     summary = run(inputs, settings, resume=args.resume, progress=not args.no_progress)

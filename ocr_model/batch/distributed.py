@@ -26,7 +26,7 @@ from ..exporters.records import Page, document_record
 from ..inputs.image_decode import read_image
 from ..inputs.pdf_pages import SNIFF_BYTES, is_pdf
 from .discover import INPUT_EXTENSIONS
-from .run import configure_device, predict_pdf
+from .run import predict_pdf
 
 try:
     import ray
@@ -49,10 +49,9 @@ class OcrPredictor:
     """
 
     def __init__(self, options: dict[str, Any] | None = None, device: str | None = None, threads: int | None = None) -> None:
-        configure_device(device, threads)
         from ..pipeline.predictor import get_model
 
-        self.model = get_model()
+        self.model = get_model(device=device, threads=threads)
         self.options = dict(options or {})
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:

@@ -18,7 +18,6 @@ import io
 import signal
 import sys
 import time
-import os
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -121,6 +120,7 @@ class RunSettings:
     workers: int = 1  # worker processes (1: run in this process)
     threads: int | None = None  # torch threads per worker process (None: cores / workers)
     device: str | None = None  # "cpu", "cuda", "cuda:1"; None: the engine's choice
+    checkpoint: str | None = None  # a built-in name or a .safetensors path; None: the engine's default
 
 
 def plan(inputs: Sequence[InputFile], settings: RunSettings, resume: bool) -> tuple[list[InputFile], int]:
@@ -240,21 +240,18 @@ def _write(item: InputFile, pages: Sequence[Page], settings: RunSettings) -> Out
 _WORKER_MODEL: Any = None
 
 
-def configure_device(device: str | None, threads: int | None) -> None:
-    """Set the engine's device and CPU thread count for this process (before the model is loaded)."""
-    if device:
-        os.environ["OCR_DEVICE"] = device
-    if threads:
-        os.environ["OCR_NUM_THREADS"] = str(threads)
-
-
-def _init_worker(device: str | None, threads: int | None) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: no traceback per worker
-    configure_device(device, threads)
-    global _WORKER_MODEL
+def load_model(settings: RunSettings) -> Any:
+    """This process's model for a run: the settings' checkpoint, device and threads, passed as arguments
+    (a spawned worker gets them through its initializer, not through the environment)."""
     from ..pipeline.predictor import get_model
 
-    _WORKER_MODEL = get_model()
+    return get_model(settings.checkpoint, device=settings.device, threads=settings.threads)
+
+
+def _init_worker(settings: RunSettings) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: no traceback per worker
+    global _WORKER_MODEL
+    _WORKER_MODEL = load_model(settings)
 
 
 def _worker_job(item: InputFile, settings: RunSettings) -> Outcome:
@@ -273,7 +270,7 @@ def _run_in_workers(todo: Sequence[InputFile], settings: RunSettings, report: Ca
         finished = 0
         pool = ProcessPoolExecutor(
             max_workers=settings.workers, mp_context=context, initializer=_init_worker,
-            initargs=(settings.device, settings.threads),
+            initargs=(settings,),
         )
         in_flight: dict[Future, InputFile] = {}
         broken = False
@@ -373,10 +370,7 @@ def run(
                 _run_in_workers(todo, settings, report)
             else:
                 if model is None:
-                    configure_device(settings.device, settings.threads)
-                    from ..pipeline.predictor import get_model
-
-                    model = get_model()
+                    model = load_model(settings)
                 _run_in_process(model, todo, settings, report)
     except KeyboardInterrupt:
         summary.interrupted = True

@@ -459,7 +459,8 @@ class _Page:
 
 
 DEFAULT_MAX_MODELS = 2  # checkpoints kept loaded at once (OCR_MAX_MODELS)
-_MODELS: OrderedDict[str, OcrModel] = OrderedDict()  # least recently used first
+# (checkpoint key, device) -> model, least recently used first
+_MODELS: OrderedDict[tuple[str, str], OcrModel] = OrderedDict()
 _CACHE_LOCK = threading.Lock()  # guards _MODELS (held briefly)
 _LOAD_LOCK = threading.Lock()  # one load at a time; requests for loaded models never wait for it
 
@@ -469,19 +470,21 @@ def build_model(
     config: OcrConfig | None = None,
     precision: torch.dtype | None = None,
     checkpoint: str | Path | None = None,
+    threads: int | None = None,
 ) -> OcrModel:
     """A new OcrModel with the networks of `checkpoint` (a built-in name or a .safetensors path;
     default `OCR_CHECKPOINT`, else ppocrv6-small, whose weights come from the rapidocr package files).
 
-    `precision` is the networks' dtype (default: `select_precision(device)`); the pipeline
-    around them always works in float32."""
+    `device` defaults to `select_device()`; `threads` (on CPU: torch's process-wide intra-op threads)
+    to `configure_cpu_threads()`'s default. `precision` is the networks' dtype (default:
+    `select_precision(device)`); the pipeline around them always works in float32."""
     from ..checkpoints import load_checkpoint
     from ..networks import load_orientation_classifier, prepare_for_inference
 
-    device = device or select_device()
+    device = select_device(device)
     precision = precision or select_precision(device)
     if device == "cpu":
-        configure_cpu_threads()
+        configure_cpu_threads(threads)
     loaded = load_checkpoint(checkpoint_name(checkpoint))
     channels_last = torch.device(device).type == "cpu"
 
@@ -521,12 +524,14 @@ def max_models() -> int:
     return positive_int_from_env("OCR_MAX_MODELS") or DEFAULT_MAX_MODELS
 
 
-def get_model(checkpoint: str | Path | None = None) -> OcrModel:
-    """The process-wide OcrModel of `checkpoint` (see `build_model`), loaded on first use (thread-safe).
+def get_model(checkpoint: str | Path | None = None, device: str | None = None, threads: int | None = None) -> OcrModel:
+    """The process-wide OcrModel of `checkpoint` on `device` (see `build_model`), loaded on first use
+    (thread-safe). `threads` applies when a CPU model is loaded (torch's thread count is per process).
 
-    One model per checkpoint, at most `max_models()` of them: loading another drops the least recently
-    used (requests still running on it finish; the next one loads it again)."""
-    key = checkpoint_name(checkpoint)
+    One model per checkpoint and device, at most `max_models()` of them: loading another drops the least
+    recently used (requests still running on it finish; the next one loads it again)."""
+    # The device is an argument (callers such as bulk workers pass theirs) so nothing writes os.environ.
+    key = (checkpoint_name(checkpoint), select_device(device))
     with _CACHE_LOCK:
         if key in _MODELS:
             _MODELS.move_to_end(key)
@@ -536,7 +541,7 @@ def get_model(checkpoint: str | Path | None = None) -> OcrModel:
             if key in _MODELS:  # loaded by another thread meanwhile
                 _MODELS.move_to_end(key)
                 return _MODELS[key]
-        model = build_model(checkpoint=key)
+        model = build_model(checkpoint=key[0], device=key[1], threads=threads)
         with _CACHE_LOCK:
             _MODELS[key] = model
             while len(_MODELS) > max_models():
@@ -545,6 +550,6 @@ def get_model(checkpoint: str | Path | None = None) -> OcrModel:
 
 
 def loaded_checkpoints() -> list[str]:
-    """Keys of the checkpoints loaded now, least recently used first."""
+    """Keys of the checkpoints loaded now (see `checkpoint_name`), least recently used first."""
     with _CACHE_LOCK:
-        return list(_MODELS)
+        return [name for name, _device in _MODELS]

@@ -34,3 +34,20 @@ def test_a_pdf_page_over_the_limits_is_reported_and_the_next_page_is_read(tmp_pa
     written = json.loads((tmp_path / "out" / "bomb.pdf.json").read_text())
     assert written["pages"][0]["error"] == "Page 1 could not be rendered within 2 s / 256 MB."
     assert [len(page["lines"]) for page in written["pages"]] == [0, 2]
+
+
+def test_the_run_loads_its_model_with_the_settings_device_threads_and_checkpoint(tmp_path, monkeypatch):
+    import os
+
+    from ocr_model.pipeline import predictor
+
+    calls = []
+    monkeypatch.setattr(predictor, "get_model", lambda *args, **kwargs: calls.append((args, kwargs)) or FakeEngine())
+    monkeypatch.delenv("OCR_DEVICE", raising=False)
+    monkeypatch.delenv("OCR_NUM_THREADS", raising=False)
+    settings = RunSettings(
+        out_dir=tmp_path / "out", formats=tuple(parse_formats("json")), device="cpu", threads=2, checkpoint="ppocrv6-tiny"
+    )
+    bulk.load_model(settings)
+    assert calls == [(("ppocrv6-tiny",), {"device": "cpu", "threads": 2})]
+    assert "OCR_DEVICE" not in os.environ and "OCR_NUM_THREADS" not in os.environ

@@ -1,3 +1,4 @@
+import os
 import threading
 
 import numpy as np
@@ -379,3 +380,40 @@ def test_results_name_the_checkpoint():
     model = OcrModel(DarkPixelsAreText(), ReadsA(), CHARS, BottomDarkIsUpsideDown(), OcrConfig(page_rotation="off"), checkpoint="mine")
     prediction = model.predict(page_with_bars())
     assert prediction.checkpoint == "mine" and prediction.to_dict()["checkpoint"] == "mine"
+
+
+def test_a_device_and_threads_given_as_arguments_win_over_the_environment(monkeypatch):
+    monkeypatch.setenv("OCR_DEVICE", "not-a-device")
+    assert select_device("cpu") == "cpu"
+    with pytest.raises(ValueError, match="device='nor-this'"):
+        select_device("nor-this")
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("OCR_NUM_THREADS", "zero")
+        assert configure_cpu_threads(1) == 1 and torch.get_num_threads() == 1
+        with pytest.raises(ValueError, match="at least 1"):
+            configure_cpu_threads(0)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_get_model_passes_the_device_and_threads_to_the_factory_and_caches_per_device(monkeypatch):
+    from collections import OrderedDict
+
+    from ocr_model.pipeline import predictor
+
+    built = []
+
+    def fake_build(checkpoint=None, device=None, threads=None, **_):
+        built.append((checkpoint, device, threads))
+        return object()
+
+    monkeypatch.setattr(predictor, "_MODELS", OrderedDict())
+    monkeypatch.setattr(predictor, "build_model", fake_build)
+    monkeypatch.setenv("OCR_DEVICE", "not-a-device")  # an argument never falls back to it
+    monkeypatch.delenv("OCR_MAX_MODELS", raising=False)
+    first = predictor.get_model("ppocrv6-tiny", device="cpu", threads=3)
+    assert predictor.get_model("ppocrv6-tiny", device="cpu") is first
+    assert built == [("ppocrv6-tiny", "cpu", 3)]
+    assert predictor.loaded_checkpoints() == ["ppocrv6-tiny"]
+    assert os.environ["OCR_DEVICE"] == "not-a-device" and "OCR_NUM_THREADS" not in os.environ
