@@ -21,7 +21,6 @@ from ocr_model.types import Predictions
 
 from demo.render import DisplayTransform
 
-History = tuple["OcrResult | Document", ...]
 
 
 @dataclass(frozen=True)
@@ -54,6 +53,9 @@ class Document:
 
 
 HistoryEntry = OcrResult | Document
+# Real classes, not a string forward reference: Gradio resolves event handlers' type hints (to find
+# gr.SelectData) in the UI module, where a name like "Document" in a string would not resolve.
+History = tuple[HistoryEntry, ...]
 
 # The share of the history's bytes one document may hold: with it, a long PDF leaves at least three
 # quarters of the budget to the session's other results.

@@ -177,3 +177,16 @@ def test_captions_count_lines_and_pages_in_words(fake_engine):
     assert entry_caption(Document("d.pdf", (one, one), page_count=30)) == "d.pdf · 2 of 30 pages"
     with pytest.raises(ValueError):
         Document("e.pdf", ())
+
+
+def test_the_history_type_resolves_where_only_it_is_imported():
+    """Gradio finds a handler's gr.SelectData through its resolved type hints: with History written as
+    tuple["OcrResult | Document", ...], resolving them in demo/ui.py failed (Document is not imported
+    there), Gradio passed no event, and a click on a history thumbnail raised."""
+    import typing
+
+    from demo.history import History
+
+    namespace: dict = {"History": History}
+    exec('def handler(history: "History", index: int) -> None: ...', namespace)
+    assert typing.get_type_hints(namespace["handler"])["history"] == History
