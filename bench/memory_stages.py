@@ -3,7 +3,7 @@
     python bench/memory_stages.py                       # sroie-dev + a generated 38 MP page
     python bench/memory_stages.py --tracemalloc         # + Python/numpy allocation peaks per stage (slower)
     python bench/memory_stages.py --torch-profile       # + torch.profiler memory of the networks on the scan
-    python bench/memory_stages.py --images a.jpg b.png --repeat 2
+    python bench/memory_stages.py --images a.jpg b.png --repeat 2 --options '{"rec_max_batch_pixels_width": 3200}'
 
 One process decodes each image (`read_image`, the command line's decoder), runs `get_model().predict`, and
 exports the result (text, JSON, hOCR, searchable PDF). The pipeline's steps are wrapped where the predictor
@@ -50,6 +50,7 @@ import argparse
 import functools
 import gc
 import io
+import json
 import os
 import resource
 import sys
@@ -260,7 +261,9 @@ def main() -> None:
     parser.add_argument("--tracemalloc", action="store_true", help="Python/numpy allocation peaks per stage")
     parser.add_argument("--torch-profile", action="store_true", help="torch.profiler memory on the largest image")
     parser.add_argument("--no-exports", action="store_true", help="skip the exports stage")
+    parser.add_argument("--options", default="{}", help='JSON dict of predict() options, e.g. \'{"rec_batch_size": 8}\'')
     args = parser.parse_args()
+    options = json.loads(args.options)
 
     paths = args.images if args.images else sorted(DEFAULT_DATA.glob("*.jpg"))
     sources: list[tuple[str, object]] = [(path.name, path) for path in paths]
@@ -296,7 +299,7 @@ def main() -> None:
                 largest = (megapixels, name)
             recorder.enter("predict (whole call)")
             started = time.perf_counter()
-            predictions = model.predict(image)
+            predictions = model.predict(image, **options)
             seconds = time.perf_counter() - started
             recorder.leave(seconds)
             if not args.no_exports:

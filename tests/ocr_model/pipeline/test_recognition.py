@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from ocr_model.pipeline import recognition
 from ocr_model.pipeline.recognition import (
     decode_line,
     greedy_path,
@@ -63,6 +64,20 @@ def test_greedy_path_probabilities_equal_the_softmax_at_emitting_steps():
             repeat = step > 0 and int(indices[row, step - 1]) == index
             if index != 0 and not repeat:
                 assert float(probabilities[row, step]) == pytest.approx(float(softmax[row, step, index]), rel=1e-5)
+
+
+def test_greedy_path_normalises_emitting_steps_in_chunks_with_the_same_result(monkeypatch):
+    # A few rows at a time (bounded memory for wide batches): chunk boundaries must not shift any step.
+    torch.manual_seed(1)
+    logits = torch.randn(3, 40, 9) * 3
+    _, whole = greedy_path(logits)
+    monkeypatch.setattr(recognition, "LOGSUMEXP_ROWS", 4)
+    indices, chunked = greedy_path(logits)
+    emitting = int((chunked > 0).sum())
+    assert emitting > 3 * 4  # several chunks were needed
+    torch.testing.assert_close(chunked, whole, rtol=0, atol=0)
+    softmax = torch.softmax(logits, dim=2).gather(2, indices.unsqueeze(2)).squeeze(2)
+    torch.testing.assert_close(chunked[chunked > 0], softmax[chunked > 0])
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
