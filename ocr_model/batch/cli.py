@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .discover import InputError, Skipped, check_unique_outputs, discover, printable
+from .discover import InputSpecError, Skipped, check_unique_outputs, discover, printable
 from ..exporters.formats import FORMATS, parse_formats
 from .run import RunSettings, default_workers
 
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             check_unique_outputs(inputs)
         device = _resolve_device(args.device)
         checkpoint = _resolve_checkpoint(args.checkpoint)
-    except (InputError, ValueError, OSError) as error:
+    except (InputSpecError, ValueError, OSError) as error:
         print(f"error: {printable(str(error))}", file=sys.stderr)
         return 2
     try:

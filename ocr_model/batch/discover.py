@@ -35,8 +35,9 @@ class InputFile:
     relative: PurePosixPath
 
 
-class InputError(ValueError):
-    """The inputs cannot be run as given (nothing found, two inputs that would write the same output)."""
+class InputSpecError(ValueError):
+    """The command line's input list cannot be run as given (nothing found, two inputs that would write the
+    same output). Not the app's `demo.handlers.InputError`, which is a message for the user of one request."""
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,7 @@ def discover(
     Symlinked folders are never entered. A symlink to a file is followed (wherever it points) unless
     `follow_symlinks` is False; FIFOs, devices, sockets, broken links and symlink loops are never opened:
     they are returned in `skipped`, with the reason. `exclude` (the output folder) is never scanned.
-    Raises InputError naming every spec that matched nothing.
+    Raises InputSpecError naming every spec that matched nothing.
     """
     wanted = {extension.lower() for extension in extensions}
     excluded = _real(exclude) if exclude is not None else None
@@ -285,7 +286,7 @@ def discover(
         if not matched:
             missing.append(f"{printable(str(spec))}: no files with extension {', '.join(sorted(wanted))}")
     if missing:
-        raise InputError("; ".join(missing))
+        raise InputSpecError("; ".join(missing))
     return Discovery(found, skipped)
 
 
@@ -300,7 +301,7 @@ def discover_inputs(
 
 
 def check_unique_outputs(inputs: Sequence[InputFile]) -> None:
-    """Raise InputError if two inputs would write the same output (e.g. a/x.jpg and b/x.jpg given as files)."""
+    """Raise InputSpecError if two inputs would write the same output (e.g. a/x.jpg and b/x.jpg given as files)."""
     owners: dict[PurePosixPath, Path] = {}
     clashes = []
     for item in inputs:
@@ -309,4 +310,4 @@ def check_unique_outputs(inputs: Sequence[InputFile]) -> None:
         else:
             owners[item.relative] = item.path
     if clashes:
-        raise InputError("two inputs would write the same output: " + printable("; ".join(clashes)) + " (pass their common folder instead)")
+        raise InputSpecError("two inputs would write the same output: " + printable("; ".join(clashes)) + " (pass their common folder instead)")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from ..exporters.formats import json_line
-from ..exporters.records import Page, document_record
+from ..exporters.records import PageResult, document_record
 from ..inputs.image_decode import read_image
 from ..inputs.pdf_pages import SNIFF_BYTES, is_pdf
 from .discover import INPUT_EXTENSIONS
@@ -79,7 +79,7 @@ class OcrPredictor:
                     except Exception as error:  # noqa: BLE001
                         errors[index] = str(error) or type(error).__name__
         for index, prediction in predictions.items():
-            documents[index] = document_record(files[index], [Page(prediction)])
+            documents[index] = document_record(files[index], [PageResult(prediction)])
         results = [
             json_line(documents[index]) if index in documents else None for index in range(len(files))
         ]

@@ -14,7 +14,7 @@ from typing import Sequence
 
 from ..exporters.formats import LONGEST_SUFFIX, ExportDocument, ExportFormat, export_name, fit_base
 from ..exporters.pdf import PdfPage
-from ..exporters.records import Page, document_record
+from ..exporters.records import PageResult, document_record
 
 
 # Longest final output name, in bytes: a file system allows 255, and the temp file beside it
@@ -28,7 +28,7 @@ def displayable(file: str) -> str:
     return file.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def export_document(file: str, pages: Sequence[Page]) -> ExportDocument:
+def export_document(file: str, pages: Sequence[PageResult]) -> ExportDocument:
     """What the writers need of one input: its JSON record, and its pages' images when they were kept."""
     file = displayable(file)
     kept = bool(pages) and all(page.image is not None for page in pages)

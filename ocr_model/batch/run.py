@@ -28,7 +28,7 @@ from typing import Any, Callable, Collection, Iterator, Sequence
 import numpy as np
 from PIL import Image
 
-from ..exporters.records import Page
+from ..exporters.records import PageResult
 from ..inputs.image_decode import read_image
 from ..inputs.pdf_pages import is_pdf, iter_pdf_pages
 from ..types import Predictions
@@ -48,7 +48,7 @@ def read_input(path: Path) -> np.ndarray | bytes:
     return data if is_pdf(data) else read_image(data)
 
 
-def predict_pdf(model: Any, source: Path | bytes, options: dict[str, Any], keep_images: bool) -> list[Page]:
+def predict_pdf(model: Any, source: Path | bytes, options: dict[str, Any], keep_images: bool) -> list[PageResult]:
     """Render and read a PDF page by page (one page's pixels in memory; at most OCR_MAX_PDF_PAGES pages).
 
     `keep_images` keeps each page as JPEG bytes for exports that draw it (the searchable PDF). A page that
@@ -60,7 +60,7 @@ def predict_pdf(model: Any, source: Path | bytes, options: dict[str, Any], keep_
             predictions = Predictions([], [], [], image_size=page.image.shape[:2])
         else:
             predictions = model.predict(page.image, **options)
-        pages.append(Page(predictions, _jpeg(page.image) if keep_images else None, page.info, error=page.error))
+        pages.append(PageResult(predictions, _jpeg(page.image) if keep_images else None, page.info, error=page.error))
     return pages
 
 
@@ -131,7 +131,7 @@ def plan(inputs: Sequence[InputFile], settings: RunSettings, resume: bool) -> tu
     return todo, len(inputs) - len(todo)
 
 
-def write_outputs(item: InputFile, pages: Sequence[Page], settings: RunSettings) -> None:
+def write_outputs(item: InputFile, pages: Sequence[PageResult], settings: RunSettings) -> None:
     """Render and write every format of one input (each atomically), then its manifest (what --resume checks)."""
     document = export_document(item.relative.as_posix(), pages)
     rendered = [(fmt, fmt.write(document)) for fmt in settings.formats]
@@ -151,8 +151,8 @@ def _keeps_images(settings: RunSettings) -> bool:
     return any(fmt.needs_images for fmt in settings.formats)
 
 
-def _image_page(image: np.ndarray, predictions: Predictions, settings: RunSettings) -> Page:
-    return Page(predictions, image if _keeps_images(settings) else None)
+def _image_page(image: np.ndarray, predictions: Predictions, settings: RunSettings) -> PageResult:
+    return PageResult(predictions, image if _keeps_images(settings) else None)
 
 
 def process_one(model: Any, item: InputFile, settings: RunSettings, image: np.ndarray | bytes | None = None) -> Outcome:
@@ -227,7 +227,7 @@ def _predict_and_write(model: Any, item: InputFile, image: np.ndarray, settings:
     return _write(item, [_image_page(image, prediction, settings)], settings)
 
 
-def _write(item: InputFile, pages: Sequence[Page], settings: RunSettings) -> Outcome:
+def _write(item: InputFile, pages: Sequence[PageResult], settings: RunSettings) -> Outcome:
     try:
         write_outputs(item, pages, settings)
     except Exception as error:  # noqa: BLE001 - e.g. disk full: report it, go on

@@ -12,8 +12,9 @@ from ..types import Predictions
 
 
 @dataclass(frozen=True)
-class Page:
-    """One image of an input (the image file itself, or one rendered PDF page) and what the engine found."""
+class PageResult:
+    """One image of an input (the image file itself, or one rendered PDF page) and what the engine found.
+    Not `inputs.pdf_pages.Page`, which is a rendered page's pixels before the engine reads it."""
 
     predictions: Predictions
     image: np.ndarray | bytes | None = None  # RGB pixels or JPEG bytes, kept only when an output needs them
@@ -26,7 +27,7 @@ def result_record(file: str, predictions: Predictions) -> dict[str, Any]:
     return {"file": file, **predictions.to_dict()}
 
 
-def document_record(file: str, pages: Sequence[Page]) -> dict[str, Any]:
+def document_record(file: str, pages: Sequence[PageResult]) -> dict[str, Any]:
     """The JSON of one input: an image's `result_record`, or for a PDF (as the app writes it)
     {"file", "page_count", "pages_read", "note", "pages": [result_record + "page": PageInfo]}."""
     if len(pages) == 1 and pages[0].pdf_page is None:

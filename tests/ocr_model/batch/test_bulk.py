@@ -20,7 +20,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr_model.batch import outputs, run as bulk
-from ocr_model.batch.discover import InputError, InputFile, check_unique_outputs, discover_inputs
+from ocr_model.batch.discover import InputSpecError, InputFile, check_unique_outputs, discover_inputs
 from ocr_model.batch.outputs import atomic_write, output_paths, temp_path
 from ocr_model.exporters.formats import parse_formats
 from ocr_model.batch.run import RunSettings
@@ -77,7 +77,7 @@ def test_files_globs_and_duplicates(tmp_path):
 
 def test_inputs_that_match_nothing_are_named(tmp_path):
     touch(tmp_path / "empty" / "readme.txt")
-    with pytest.raises(InputError) as raised:
+    with pytest.raises(InputSpecError) as raised:
         discover_inputs([tmp_path / "missing.png", tmp_path / "empty", f"{tmp_path}/*.nope"])
     message = str(raised.value)
     assert "missing.png: no such file or folder" in message and "empty: no files" in message and "*.nope" in message
@@ -91,7 +91,7 @@ def test_the_output_folder_is_never_scanned_as_input(tmp_path):
 
 def test_two_inputs_writing_the_same_output_are_refused(tmp_path):
     inputs = [InputFile(tmp_path / "a" / "x.png", PurePosixPath("x.png")), InputFile(tmp_path / "b" / "x.png", PurePosixPath("x.png"))]
-    with pytest.raises(InputError, match="both map to"):
+    with pytest.raises(InputSpecError, match="both map to"):
         check_unique_outputs(inputs)
     check_unique_outputs(inputs[:1])
 

@@ -1,5 +1,5 @@
 """Discovery against hostile trees: special files, symlink loops, links to parent folders, `..` globs and
-names with control characters. Nothing here may block, loop or raise anything but InputError."""
+names with control characters. Nothing here may block, loop or raise anything but InputSpecError."""
 
 from __future__ import annotations
 
