@@ -166,18 +166,30 @@ def draw_annotations(
             _draw_text_inside(draw, points, texts[position])
         draw.line(points + [points[0]], fill=HALO_COLOR, width=width + 4)  # rim: visible on any background
         draw.line(points + [points[0]], fill=color + (255,), width=width)
+    # Tags are placed in line order, as the browser places them (TAG_SPOTS); the highlighted one is drawn last.
     placed: list[tuple[float, float, float, float]] = []
+    rects = {}
+    for position in sorted(order):
+        rects[position] = _place_tag(draw, shapes[position], labels[position], tag_font, placed, base.size)
+        placed.append(rects[position])
     for position in order:
-        points = shapes[position]
         color = HIGHLIGHT_COLOR if position == highlight else BOX_COLOR
-        rect = _place_tag(draw, points, labels[position], tag_font, placed, base.size)
-        placed.append(rect)
-        _draw_tag(draw, rect, labels[position], tag_font, color)
+        _draw_tag(draw, rects[position], labels[position], tag_font, color)
     return Image.alpha_composite(base, overlay).convert("RGB")
 
 
 HALO_COLOR = (255, 255, 255, 230)  # a white rim: blue on white where the photo is dark or coloured
 TAG_GAP = 3  # px kept free between two tags, so "1" next to "20" never reads "120"
+# The tag placement rule, one rule for both drawings: a line's number tag goes to the first of these spots
+# that keeps TAG_GAP px from every tag already placed (lines taken in order), else to the first spot; each
+# spot is moved inside the image. The browser draws the tags (demo/static/explorer.js, "number tag") with
+# the same spots in the same order and the same gap; change both together.
+TAG_SPOTS = (
+    "left",  # outside, left of the box's top-left corner
+    "inside",  # inside the top-left corner
+    "above",  # above the top-left corner
+    "below",  # below the box, at its left edge
+)
 TEXT_BAND_COLOR = (255, 255, 255, 225)
 TEXT_COLOR = (0, 0, 0, 255)
 
@@ -194,23 +206,22 @@ def _place_tag(
     placed: list[tuple[float, float, float, float]],
     image_size: tuple[int, int],
 ) -> tuple[float, float, float, float]:
-    """The tag's rectangle: left of the box's top-left corner, else inside it, else above it, else
-    below; the first spot that keeps TAG_GAP px from every tag already placed (else the first spot)."""
+    """The tag's rectangle by the TAG_SPOTS rule: left of the box's top-left corner, else inside it, else
+    above it, else below; the first spot that keeps TAG_GAP px from every tag already placed (else the first)."""
     left, top, right, bottom = _text_size(draw, text, font)
     width, height = right - left + 4, bottom - top + 4
     x_left = min(p[0] for p in points)
     y_top = min(p[1] for p in points)
     y_bottom = max(p[1] for p in points)
     image_width, image_height = image_size
-    candidates = [
-        (x_left - width - 1, y_top),  # outside, on the left
-        (x_left, y_top),  # inside the top-left corner
-        (x_left, y_top - height - 1),  # above
-        (x_left, y_bottom + 1),  # below
-        (x_left - width - 1, y_bottom - height),  # outside, lower left
-    ]
+    spots = {
+        "left": (x_left - width - 1, y_top),
+        "inside": (x_left, y_top),
+        "above": (x_left, y_top - height - 1),
+        "below": (x_left, y_bottom + 1),
+    }
     rects = []
-    for x, y in candidates:
+    for x, y in (spots[name] for name in TAG_SPOTS):
         x = float(np.clip(x, 0, max(0, image_width - width)))
         y = float(np.clip(y, 0, max(0, image_height - height)))
         rects.append((x, y, x + width, y + height))

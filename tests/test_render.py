@@ -151,3 +151,30 @@ def test_jpeg_round_trip_keeps_size_and_is_compact():
     back = decode_jpeg(data)
     assert back.shape == gradient.shape
     assert np.abs(back.astype(int) - gradient.astype(int)).max() < 12
+
+
+def test_number_tags_follow_the_browsers_spots_in_order_and_fall_back_to_the_first():
+    """One tag placement rule (issue 15): left of the box, else inside, above, below (as explorer.js);
+    when all four are taken, the first, not a fifth spot the browser does not know."""
+    from PIL import Image, ImageDraw
+
+    from demo.render import TAG_SPOTS, _font, _place_tag
+
+    assert TAG_SPOTS == ("left", "inside", "above", "below")
+    canvas = ImageDraw.Draw(Image.new("RGBA", (400, 300)))
+    box = [(150.0, 100.0), (300.0, 100.0), (300.0, 200.0), (150.0, 200.0)]  # tall: a lower-left spot would be free
+    font = _font(13)
+    first = _place_tag(canvas, box, "7", font, [], (400, 300))
+    width, height = first[2] - first[0], first[3] - first[1]
+    spots = [
+        (150 - width - 1, 100),  # left
+        (150, 100),  # inside
+        (150, 100 - height - 1),  # above
+        (150, 201),  # below
+    ]
+    expected = [(x, y, x + width, y + height) for x, y in spots]
+    # a 1 px tag at the middle of a spot takes that spot only (the spots are further apart than the gap)
+    taken = [(x + width / 2, y + height / 2, x + width / 2 + 1, y + height / 2 + 1) for x, y in spots]
+    for number in range(len(TAG_SPOTS)):
+        assert _place_tag(canvas, box, "7", font, taken[:number], (400, 300)) == expected[number], TAG_SPOTS[number]
+    assert _place_tag(canvas, box, "7", font, taken, (400, 300)) == expected[0]

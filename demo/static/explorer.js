@@ -91,7 +91,8 @@ function build() {
         t.setAttribute('textLength', w); t.setAttribute('lengthAdjust', 'spacingAndGlyphs');
       }
     }
-    // number tag: left of the box, else inside, above or below; never closer than 3 px to another tag
+    // number tag: left of the box, else inside, above or below; never closer than 3 px to another tag (the rule
+    // demo/render.py's TAG_SPOTS follows for the drawn image: same spots, same order, same gap)
     const tw = tagSize * 0.62 * String(line.n).length + 6, th = tagSize + 4;
     const spots = [[x0 - tw - 1, y0], [x0, y0], [x0, y0 - th - 1], [x0, y1 + 1]].map(([x, y]) => [
       Math.min(Math.max(0, x), Math.max(0, S.W - tw)), Math.min(Math.max(0, y), Math.max(0, S.H - th))]);
