@@ -18,6 +18,11 @@ HARD_MAX_DETECTION_SIDE = 8192
 HARD_MAX_TEXT_REGIONS = 5000
 HARD_MAX_UPSCALE = 4.0
 
+# Two lines are on the same row when their vertical overlap is at least this fraction of the shorter
+# one's height. Used by both row groupings: pipeline.reading_order (the order of the results) and
+# exporters.layout (the layout text); see reading_rows for why they are two.
+SAME_ROW_OVERLAP = 0.5
+
 # Input limits shared by every way in (app uploads, the command line, Ray), each defined only here.
 # 40 MP: above the 35 MP document scans users really upload, well below Pillow's own 89 MP bomb
 # warning. A rendered PDF page is held to the same cap.

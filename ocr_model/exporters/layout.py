@@ -19,9 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-# Two lines share a row when their vertical overlap (in the de-skewed frame) is at least
-# this fraction of the shorter one's height.
-SAME_ROW_OVERLAP = 0.5
+from ..config import SAME_ROW_OVERLAP  # here measured in the de-skewed frame
 # A vertical gap between rows of more than this many median line heights starts a new block
 # (one blank line).
 BLOCK_GAP = 1.2
@@ -79,7 +77,9 @@ def line_boxes(polygons: Sequence[np.ndarray], texts: Sequence[str]) -> list[Lin
 
 
 def layout_rows(boxes: Sequence[LineBox]) -> list[list[LineBox]]:
-    """Lines grouped into visual rows (top to bottom), each row left to right."""
+    """Lines grouped into visual rows (top to bottom), each row left to right, for the layout text: a line
+    joins the best-overlapping of the last three rows (running mean span). Not the rule of the results'
+    order (pipeline.reading_order.reading_rows, which says why there are two)."""
     rows: list[list[LineBox]] = []
     spans: list[tuple[float, float]] = []  # mean top / bottom of each row
     for box in sorted(boxes, key=lambda b: (b.top + b.bottom) / 2):

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 
-# Two boxes are on the same row when their vertical overlap is at least this fraction
-# of the shorter box's height.
-SAME_ROW_OVERLAP = 0.5
+from ..config import SAME_ROW_OVERLAP
 
 
 def reading_order(polygons: list[np.ndarray]) -> list[int]:
-    """Indices of `polygons` in reading order.
+    """Indices of `polygons` in reading order: `reading_rows` top to bottom, each left to right."""
+    return [index for row in reading_rows(polygons) for index in row]
 
-    Boxes are taken by their top edge; each box joins the current row if it overlaps the
-    row's vertical span enough, otherwise it starts a new row. Rows are read left to right.
-    """
+
+def reading_rows(polygons: list[np.ndarray]) -> list[list[int]]:
+    """Rows of the reading order: boxes taken by their vertical centre, image axes as they are; each box
+    joins the current row if it overlaps that row's first box enough (SAME_ROW_OVERLAP), otherwise it
+    starts a new row. Each row's indices go left to right.
+
+    Why exporters.layout.layout_rows is another rule: this one fixes the order of every result (and so
+    the line numbers users see), and is kept as it is; the layout text only spaces a page's rows, after
+    turning the page by its reading angle, and lets a line join the best of the last few rows, so a
+    skewed photo's item and price share a row of text. Both use SAME_ROW_OVERLAP."""
     if not polygons:
         return []
     tops = np.array([float(np.min(polygon[:, 1])) for polygon in polygons])
@@ -35,7 +41,7 @@ def reading_order(polygons: list[np.ndarray]) -> list[int]:
         rows.append([index])
         row_top, row_bottom = tops[index], bottoms[index]
 
-    return [index for row in rows for index in sorted(row, key=lambda i: lefts[i])]
+    return [sorted(row, key=lambda i: lefts[i]) for row in rows]
 
 
 def reading_order_of_upside_down_page(polygons: list[np.ndarray], width: int, height: int) -> list[int]:
