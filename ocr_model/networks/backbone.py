@@ -91,7 +91,7 @@ class LCNetV4Block(nn.Module):
         if self.se is not None:
             x = self.se(x)
         mixed = self.project(self.expand(x))
-        return x + mixed if self.residual else mixed
+        return mixed.add_(x) if self.residual else mixed  # in place: add's gradient needs neither value
 
 
 class PPLCNetV4(nn.Module):
