@@ -4,7 +4,7 @@ Gradio's `/gradio_api/file=<url>` route fetches any public http(s) URL on the se
 it back (it refuses private addresses, but it is still an open proxy for anyone with the link). This app
 never needs it: every file it shows is one it wrote itself. `RemoteFileUrlBlocker` answers 403 for those
 requests before they reach Gradio. Local paths outside Gradio's own cache are already refused by Gradio
-(no `allowed_paths` are set anywhere in this app); the tests in tests/test_file_access.py check both.
+(no `allowed_paths` are set anywhere in this app); the tests in tests/demo/test_file_access.py check both.
 
 `UploadGuard` bounds Gradio's upload route: a request must say its size (Content-Length) and may carry
 at most one full batch (`max_batch_files x max_file_size`; Gradio's own limit is per file, with up to

@@ -2,7 +2,7 @@
 
 The CSS and the longer scripts are files in demo/static/, where eslint and editors reach them.
 
-Why each rule exists is said next to it; `tests/test_browser.py` measures the contrast and the touch
+Why each rule exists is said next to it; `tests/demo/ui/test_browser.py` measures the contrast and the touch
 target sizes in a real browser.
 """
 

@@ -1,6 +1,6 @@
 """The three documented ways to start the app: `python app.py`, `python app.py --share`, and
-the notebook (tests/test_notebook.py). The real local launch is exercised by test_server.py
-and test_browser.py, which run `python app.py` itself."""
+the notebook (tests/test_notebook.py). The real local launch is exercised by tests/demo/ui/test_server.py
+and test_browser.py there, which run `python app.py` itself."""
 
 import runpy
 import subprocess

@@ -100,7 +100,7 @@ def test_base64_images_given_to_the_tool_leave_no_copy_in_any_temp_folder(server
     result = asyncio.run(call_ocr(server.url + "gradio_api/mcp/", f"data:image/jpeg;base64,{encoded}"))
     assert not result.isError
     # demo/mcp_inputs.py writes the decoded image in the instance's folder and deletes it (and the copy the
-    # tool's loopback client uploaded) when the call ends; tests/test_mcp_inputs.py checks where it is written.
+    # tool's loopback client uploaded) when the call ends; tests/demo/test_mcp_inputs.py checks where it is written.
     copies = [path for path in instance[0].rglob("*") if path.is_file() and path.read_bytes() == unique]
     assert copies == [], "the decoded image was left in the instance's temp folder after the call"
     shared = Path(tempfile.gettempdir()) / "gradio"  # Gradio's default folder, shared by every app on the machine
