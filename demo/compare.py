@@ -67,19 +67,32 @@ class Comparison:
         ]
 
     def html(self) -> str:
-        """The table as HTML, differing rows marked (class and a ≠ cell, not colour alone). Texts are escaped."""
-        head = (
+        """The summary and the table as HTML, differing rows marked (class and a ≠ cell, not colour alone).
+        Every text is escaped: line texts come from the image, names from file names."""
+        a, b = html.escape(self.name_a), html.escape(self.name_b)
+        count = len(self.lines)
+        if count == 0:
+            head = f"Neither <code>{a}</code> nor <code>{b}</code> found any text"
+        elif self.differing == 0:
+            head = f"<strong>All {count} lines read the same</strong> with <code>{a}</code> and <code>{b}</code>"
+        else:
+            head = (
+                f"<strong>{self.differing} of {count} line{'s' if count != 1 else ''} differ</strong> "
+                f"between <code>{a}</code> and <code>{b}</code>"
+            )
+        timing = f" · <code>{a}</code> {self.seconds_a:.2f} s · <code>{b}</code> {self.seconds_b:.2f} s"
+        table = (
             "<table class='compare-table'><thead><tr><th scope='col'>Line</th>"
-            f"<th scope='col'>{html.escape(self.name_a)}</th><th scope='col'>{html.escape(self.name_b)}</th>"
-            "<th scope='col'>Differs</th></tr></thead><tbody>"
+            f"<th scope='col'>{a}</th><th scope='col'>{b}</th><th scope='col'>Differs</th></tr></thead><tbody>"
+            + "".join(
+                f"<tr class='{'differs' if line.differs else 'same'}'><td>{html.escape(_number(line))}</td>"
+                f"<td>{html.escape(line.text_a)}</td><td>{html.escape(line.text_b)}</td>"
+                f"<td>{'≠' if line.differs else ''}</td></tr>"
+                for line in self.lines
+            )
+            + "</tbody></table>"
         )
-        body = "".join(
-            f"<tr class='{'differs' if line.differs else 'same'}'><td>{html.escape(_number(line))}</td>"
-            f"<td>{html.escape(line.text_a)}</td><td>{html.escape(line.text_b)}</td>"
-            f"<td>{'≠' if line.differs else ''}</td></tr>"
-            for line in self.lines
-        )
-        return head + body + "</tbody></table>"
+        return f"<div class='compare-view'><p class='compare-summary'>{head}{timing}</p>{table}</div>"
 
 
 def _number(line: ComparedLine) -> str:

@@ -48,6 +48,8 @@ def test_summary_counts_and_html_marks_and_escapes():
     assert comparison.summary() == "**2 of 3 lines differ** between `ppocrv6-small` and `ppocrv6-tiny` · `ppocrv6-small` 1.50 s · `ppocrv6-tiny` 0.50 s"
     page = comparison.html()
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+    assert "<strong>2 of 3 lines differ</strong> between <code>ppocrv6-small</code>" in page
+    assert "<code>&lt;i&gt;</code>" in Comparison("<i>", "b", lines).html()  # names are escaped too
     assert page.count("class='differs'") == 2 and page.count("class='same'") == 1
     same = Comparison("a", "b", lines[:1])
     assert same.summary().startswith("**All 1 lines read the same**")
