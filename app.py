@@ -29,12 +29,10 @@ CONFIG: AppConfig = load_config(sys.argv[1:] if __name__ == "__main__" else ())
 apply_process_settings(CONFIG)
 
 from demo import build_demo  # noqa: E402  (imports Gradio)
-from demo.engine import load_models  # noqa: E402
 
-# The checkpoint choices (built-ins + CONFIG.checkpoint_dir, bad files reported and left out) and the
-# default's model, loaded before the first request; a default that cannot be found stops the app here.
-MODELS = load_models(CONFIG.checkpoint, CONFIG.checkpoint_dir)
-demo = build_demo(model=MODELS.engine(), config=CONFIG)
+# Reads the checkpoint choices (built-ins + CONFIG.checkpoint_dir; bad files reported and left out) and
+# loads the default's model before the first request; a default that cannot be found stops the app here.
+demo = build_demo(config=CONFIG)
 
 
 def _stop_like_ctrl_c(signum: int, _frame: object) -> None:

@@ -681,19 +681,24 @@ def compare_request(
     )
 
 
+def check_checkpoint(models: Models, checkpoint: str | None) -> str:
+    """The name of a listed checkpoint (None or "": the default); InputError naming the choices otherwise."""
+    try:
+        return models.choices.resolve(checkpoint).name
+    except UnknownCheckpoint as error:
+        raise InputError(str(error)) from None
+
+
 def chosen_engine(models: Models, checkpoint: str | None) -> OcrEngine:
     """The engine of the checkpoint a request names (None or "": the app's default). Only names from the
     app's list are accepted, never a path; anything else is refused with the list of names. A listed
     file that fails to load is refused without its path or the loader's message (those go to the log)."""
+    name = check_checkpoint(models, checkpoint)
     try:
-        choice = models.choices.resolve(checkpoint)
-    except UnknownCheckpoint as error:
-        raise InputError(str(error)) from None
-    try:
-        return models.engine(choice.name)
+        return models.engine(name)
     except ValueError:  # the engine's CheckpointError: a listed file whose tensors do not match its header
-        LOGGER.exception("checkpoint %r could not be loaded", choice.name)
-        raise InputError(f"The checkpoint {choice.name!r} could not be loaded; please choose another.") from None
+        LOGGER.exception("checkpoint %r could not be loaded", name)
+        raise InputError(f"The checkpoint {name!r} could not be loaded; please choose another.") from None
 
 
 def api_result(engine: OcrEngine, decode: Callable[[Any], Any], source: Any, config: AppConfig) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import gradio as gr
 from demo import handlers
 from demo.components import use_local_file_snippets
 from demo.config import AppConfig, apply_process_settings, load_config, queue_kwargs
-from demo.engine import OcrEngine, device_name, load_engine
+from demo.engine import Models, OcrEngine, device_name, load_models
 from demo.ui.api import build_api_panel, wire_api
 from demo.ui.batch import build_batch_panel
 from demo.ui.blocks import OcrDemo
@@ -29,7 +29,7 @@ TITLE = "OCR demo: find and read the text in an image"
 INTRO = (
     "Upload, paste or photograph an image (or pick an example below) and press **Run OCR**: "
     "every line of text is boxed on the image, read, and listed with its confidence. "
-    "Runs PP-OCRv6 (small) on PyTorch."
+    "Runs PP-OCRv6 on PyTorch; choose the checkpoint under **Options → Model**."
 )
 
 
@@ -50,14 +50,18 @@ def build_demo(
     model: OcrEngine | None = None,
     config: AppConfig | None = None,
     decoder: Callable[[Any], Any] | None = None,
+    models: Models | None = None,
 ) -> OcrDemo:
-    """Build the app. The OCR engine is loaded here, before any request is served.
+    """Build the app. The checkpoint choices are read and the default checkpoint's model is loaded here,
+    before any request is served (`demo.engine.load_models`: config.checkpoint, config.checkpoint_dir).
 
-    `model` / `decoder` exist for tests; the shipped app passes neither.
+    `model` (one engine answering every choice), `models` and `decoder` exist for tests; the shipped app
+    passes none of them.
     """
     config = config or load_config(())
     apply_process_settings(config)
-    engine = model if model is not None else load_engine(config.device)
+    if models is None:
+        models = Models.fixed(model) if model is not None else load_models(config.checkpoint, config.checkpoint_dir)
     use_local_file_snippets()  # the API page's JavaScript example reads a local file (demo/components.py)
     with OcrDemo(title="OCR demo", delete_cache=config.delete_cache) as blocks:
         blocks.app_config = config
@@ -70,16 +74,16 @@ def build_demo(
                         inputs = build_input_panel()
                     with gr.Tab("Batch", id="batch"):
                         batch = build_batch_panel(config.max_batch_files)
-                options = build_options_panel()
+                options = build_options_panel(models.choices)
             with gr.Column(scale=7, min_width=320):
                 result = build_result_panel()
                 exports = build_exports_panel()
         history = build_history_panel(config.max_results_in_memory)
-        gr.Markdown(f"Running on `{device_name(engine)}`.", elem_id="device-note")
+        gr.Markdown(f"Running on `{device_name(models.engine())}`.", elem_id="device-note")
         api = build_api_panel()
 
         blocks.upload_dir = result.explorer.GRADIO_CACHE
-        services = Services(engine, decoder or default_decoder(), config, blocks.upload_dir, rejection_types())
+        services = Services(models, decoder or default_decoder(), config, blocks.upload_dir, rejection_types())
         page = Page(services, inputs, batch, options, result, exports, history, state)
         # Every event that runs the model shares one concurrency slot: with the default limit of 1,
         # /run, /batch and /ocr submitted together run one after the other (Gradio's limits are per

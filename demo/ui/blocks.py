@@ -13,6 +13,24 @@ from demo.style import CSS, size_label, theme, upload_guard_js
 from demo.uploads import NO_FILES, UploadRefused, check_request_inputs
 
 LOGGER = logging.getLogger(__name__)
+# Set on an input that API callers may leave out at the END of their values (inputs added after the
+# endpoint was published, e.g. /ocr's checkpoint): the component's default fills in, so an older raw
+# HTTP call keeps working. gradio_client fills defaults itself; raw calls do not.
+OPTIONAL_INPUT = "optional_api_input"
+
+
+def optional_in_api(component: Any) -> Any:
+    """Mark `component` as an input API callers may leave out at the end (see OPTIONAL_INPUT)."""
+    setattr(component, OPTIONAL_INPUT, True)
+    return component
+
+
+def with_optional_defaults(blocks: list[Any], inputs: list[Any]) -> list[Any]:
+    """`inputs`, plus the defaults of the trailing inputs it leaves out when all of those are optional."""
+    missing = blocks[len(inputs) :]
+    if not missing or not all(getattr(block, OPTIONAL_INPUT, False) for block in missing):
+        return inputs
+    return [*inputs, *(block.value for block in missing)]
 
 
 class OcrDemo(gr.Blocks):
@@ -38,6 +56,7 @@ class OcrDemo(gr.Blocks):
     async def preprocess_data(self, block_fn: Any, inputs: list[Any], state: Any, explicit_call: bool = False) -> Any:
         """Every request's inputs pass the upload gate (demo/uploads.py) before Gradio reads, copies,
         downloads or decodes anything in them; a refusal is the same short message for every cause."""
+        inputs = with_optional_defaults(list(block_fn.inputs), list(inputs))
         slots, values = [], []
         for block, value in zip(block_fn.inputs, inputs):
             if getattr(block, "stateful", False):

@@ -7,6 +7,7 @@ They are called directly in Gradio's worker thread (no extra threads); the reque
 from __future__ import annotations
 
 import dataclasses
+import html
 import inspect
 from typing import Any
 
@@ -51,9 +52,12 @@ def run(
     orientation: str,
     pdf_path: str | None,
     history: History,
+    checkpoint: str = "",
+    compare_with: str = "",
     progress: gr.Progress = gr.Progress(),
 ) -> dict[Any, Any]:
-    """Run OCR on the Single tab's image, else its PDF (every page; page 1 is shown)."""
+    """Run OCR on the Single tab's image, else its PDF (every page; page 1 is shown), with the Model's
+    checkpoint; with "Compare with", page 1 is then read again by that checkpoint (compare view)."""
 
     def page_started(number: int, count: int) -> None:
         if count > 1:  # a PDF: the bar advances per page
@@ -61,8 +65,11 @@ def run(
 
     services, config = page.services, page.services.config
     source = image_path or pdf_path
+    options = model_options(upside_down_check, detection_size, orientation)
+    if compare_with:  # a name not in the list is refused before the first read, not after it
+        handlers.check_checkpoint(services.models, compare_with)
     outcome = handlers.single_request(
-        services.engine, services.decode, source, model_options(upside_down_check, detection_size, orientation),
+        handlers.chosen_engine(services.models, checkpoint), services.decode, source, options,
         history, config, min_confidence, show_text, on_page=page_started,
     )
     shown = show(services, outcome.view, outcome.result)
@@ -77,7 +84,25 @@ def run(
     return {
         **session_values(page, shown, outcome.result, outcome.history, None),
         **page.exports.values(export_files(services, outcome.results, outcome.name)),
+        page.result.compare: compare_view(page, source, options, outcome.result, compare_with, progress),
     }
+
+
+def compare_view(
+    page: Page, source: str | None, options: dict[str, Any], shown: OcrResult, compare_with: str, progress: gr.Progress
+) -> Any:
+    """The compare view's update: hidden without "Compare with"; else `shown`'s page read again by that
+    checkpoint, after the first read (one model at a time, in this request's thread)."""
+    if not compare_with or source is None:
+        return gr.HTML("", visible=False)
+    first = shown.predictions.checkpoint
+    if compare_with == first:
+        return gr.HTML(f"<p>Compare with: <code>{html.escape(first)}</code> is the Model itself; choose another.</p>", visible=True)
+    progress(None, desc=f"Reading again with {compare_with}")
+    services = page.services
+    engine = handlers.chosen_engine(services.models, compare_with)
+    comparison = handlers.compare_request(engine, services.decode, source, options, services.config, shown)
+    return gr.HTML(comparison.html(), visible=True)
 
 
 # /run's parameters after `page`, in the order of its inputs: the validator names its values by them.
@@ -100,12 +125,14 @@ def run_batch(
     show_text: bool,
     orientation: str,
     history: History,
+    checkpoint: str = "",
     progress: gr.Progress = gr.Progress(),
 ) -> dict[Any, Any]:
-    """Run OCR on every file of the Batch tab; the last result is shown, the JSON holds them all."""
+    """Run OCR on every file of the Batch tab with the Model's checkpoint; the last result is shown, the
+    JSON holds them all. (No compare view for a batch: the view compares one page.)"""
     services = page.services
     outcome = handlers.batch_request(
-        services.engine, services.decode, paths, model_options(upside_down_check, detection_size, orientation),
+        handlers.chosen_engine(services.models, checkpoint), services.decode, paths, model_options(upside_down_check, detection_size, orientation),
         history, services.config, min_confidence, show_text,
         refused=services.user_error_types,
         on_progress=lambda fraction, text: progress(fraction, desc=text),  # advances per file and PDF page
@@ -127,6 +154,7 @@ def run_batch(
         **session_values(page, with_batch(services, shown, batch, min_confidence), outcome.last, outcome.history, batch),
         page.batch.table: outcome.summary_rows,
         **page.exports.values(batch_export_files(services, outcome.archive)),
+        page.result.compare: gr.HTML("", visible=False),
     }
 
 
@@ -164,4 +192,5 @@ def show_history_entry(
         **page.exports.values(export_files(page.services, list(pages), entry.name)),
         page.inputs.pdf: None,
         page.state.pdf: None,
+        page.result.compare: gr.HTML("", visible=False),  # a comparison belongs to the run that made it
     }

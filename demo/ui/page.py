@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from demo.config import AppConfig
-from demo.engine import OcrEngine
+from demo.engine import Models
 from ocr_model.runtime import trim_heap
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 class Services:
     """Loaded once by `build_demo`, before any request is served."""
 
-    engine: OcrEngine
+    models: Models  # the checkpoint choices; `handlers.chosen_engine(models, name)` per request
     decode: Callable[[Any], Any]
     config: AppConfig
     cache_dir: str  # Gradio's cache folder of this instance: downloads are written there

@@ -29,6 +29,7 @@ class ResultPanel:
     full_text: gr.Textbox
     json_button: gr.DownloadButton
     image_button: gr.DownloadButton
+    compare: gr.HTML  # the compare view (demo/compare.py); not among the result view's API outputs
 
     def outputs(self) -> list[gr.components.Component]:
         """The components a shown result updates, in the order of the /run and /batch API outputs."""
@@ -80,7 +81,8 @@ def build_result_panel() -> ResultPanel:
             "Download JSON (original-image coordinates)", value=None, interactive=False, elem_id="json-download"
         )
         image_button = gr.DownloadButton("Download annotated image", value=None, interactive=False, elem_id="image-download")
-    return ResultPanel(summary, explorer, min_confidence, show_text, lines_table, full_text, json_button, image_button)
+    compare = gr.HTML("", visible=False, label="Compare", elem_id="compare-view")
+    return ResultPanel(summary, explorer, min_confidence, show_text, lines_table, full_text, json_button, image_button, compare)
 
 
 def file_stem(name: str) -> str:

@@ -20,8 +20,8 @@ def wire_events(page: Page, model_slot: dict[str, Any], ui_api: str) -> None:
     run_outputs = [*result.outputs(), page.history.gallery, state.current, state.history, state.batch]
     run_event = inputs.run_button.click(
         bind(events.run, page),
-        inputs=[inputs.image, *run_options, state.pdf, state.history],
-        outputs=[*run_outputs, *page.exports.outputs()],
+        inputs=[inputs.image, *run_options, state.pdf, state.history, options.model, options.compare_with],
+        outputs=[*run_outputs, *page.exports.outputs(), result.compare],
         api_name="run",
         api_visibility=ui_api,
         validator=events.check_run,
@@ -37,8 +37,8 @@ def wire_events(page: Page, model_slot: dict[str, Any], ui_api: str) -> None:
     inputs.image.upload(lambda: (None, None), outputs=[inputs.pdf, state.pdf], **HIDDEN)
     batch_event = page.batch.run_button.click(
         bind(events.run_batch, page),
-        inputs=[page.batch.files, *run_options, state.history],
-        outputs=[*run_outputs, page.batch.table, *page.exports.outputs()],
+        inputs=[page.batch.files, *run_options, state.history, options.model],
+        outputs=[*run_outputs, page.batch.table, *page.exports.outputs(), result.compare],
         api_name="batch",
         api_visibility=ui_api,
         validator=events.check_batch,
@@ -57,7 +57,7 @@ def wire_events(page: Page, model_slot: dict[str, Any], ui_api: str) -> None:
     page.history.gallery.select(
         bind(events.show_history_entry, page),
         inputs=[state.history, result.min_confidence, result.show_text],
-        outputs=[*result.outputs(), state.current, inputs.image, state.batch, *page.exports.outputs(), inputs.pdf, state.pdf],
+        outputs=[*result.outputs(), state.current, inputs.image, state.batch, *page.exports.outputs(), inputs.pdf, state.pdf, result.compare],
         api_visibility="private",
         show_progress_on=[result.explorer],
     )
