@@ -144,7 +144,8 @@ def visible_error_badges(page) -> int:
 def test_desktop_explore_filter_history_and_errors(browser, server, shots):
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     page.goto(server.url)
-    expect(page.locator("h1")).to_contain_text("OCR demo")
+    # the first page after the server starts: the browser fetches and compiles every script (slow on a loaded machine)
+    expect(page.locator("h1")).to_contain_text("OCR demo", timeout=60_000)
 
     # (10) contrast of the primary button, the active tab and the footer: WCAG AA 4.5:1
     for selector in ("#run-button", 'button[role="tab"][aria-selected="true"]', "footer button.show-api"):
