@@ -85,6 +85,7 @@ class ResultExplorer(gr.HTML):
                 "alt": {"type": "string"},
                 "image": {"type": "object", "description": "the display-size image (FileData)"},
                 "lines": {"type": "array", "items": _LINE_SCHEMA},
+                "layout": {"type": "string", "description": "the shown lines as rows spaced as on the page"},
             },
         }
 

@@ -370,14 +370,15 @@ def render_view(
         highlight=highlight,
     )
     rows = [[i + 1, predictions.texts[i], shown_confidence(predictions.confidences[i])] for i in keep]
+    layout = layout_text([predictions.polygons[i] for i in keep], [predictions.texts[i] for i in keep])
     return ResultView(
         annotated_jpeg=encode_jpeg(annotated, jpeg_quality),
         rows=rows,
-        text=layout_text([predictions.polygons[i] for i in keep], [predictions.texts[i] for i in keep]),
+        text=layout,
         record=result_record(result, min_confidence),
         display_polygons=display_polygons,
         summary=summarize(result, len(keep), min_confidence),
-        explorer=explorer_data(result, rows, display_polygons, show_text, upright.shape[:2]),
+        explorer=explorer_data(result, rows, display_polygons, show_text, upright.shape[:2], layout),
         display_jpeg=result.preview_jpeg if rotation == 0 else encode_jpeg(upright, PREVIEW_JPEG_QUALITY),
     )
 
@@ -388,6 +389,7 @@ def explorer_data(
     display_polygons: Sequence[np.ndarray],
     show_text: bool,
     display_size: tuple[int, int] | None = None,
+    layout: str = "",
 ) -> dict[str, Any]:
     """What the interactive result view draws: display size (height, width; default the stored preview's),
     and per shown line its number, text, shown confidence and polygon in DISPLAY pixels (the same ones
@@ -412,6 +414,7 @@ def explorer_data(
         "show_text": bool(show_text),
         "alt": image_description(result, len(lines)),
         "lines": lines,
+        "layout": layout,  # the shown lines as spaced rows (the side panel's "Layout" view)
     }
 
 

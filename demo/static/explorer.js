@@ -2,6 +2,7 @@ const NS = 'http://www.w3.org/2000/svg';
 const S = {scale: 1, min: 1, max: 8, tx: 0, ty: 0, W: 0, H: 0, sel: null, vw: 0, vh: 0};
 const pointers = new Map();
 let drag = null, pinch = null, view = null, stage = null, svg = null, tip = null, zoomLabel = null;
+let side = null, hovered = null;  // the text panel beside the image; the line under the mouse
 const sv = (tag, attrs, parent) => {
   const node = document.createElementNS(NS, tag);
   for (const key in attrs) node.setAttribute(key, attrs[key]);
@@ -20,7 +21,7 @@ function build() {
     && shown.H === data.height ? {scale: S.scale, tx: S.tx, ty: S.ty, zoomed: S.scale > S.min * 1.001, sel: S.sel} : null;
   root.replaceChildren();
   root.classList.remove('ocrx-noboxes');
-  S.sel = null;
+  S.sel = null; side = null; hovered = null;
   shown = data && data.image ? {name: data.name, W: data.width, H: data.height} : null;
   if (!data || !data.image || !data.image.url) {
     const empty = el('p', 'ocrx-empty', root);
@@ -47,6 +48,13 @@ function build() {
     if (hidden) hideTip();
   }, 'ocrx-boxes');
   boxes.setAttribute('aria-pressed', 'true');
+  // Line numbers show on hover, on the selected line and when zoomed in (at the fitted size they covered
+  // text on dense pages); this button shows them all the time.
+  const numbers = button('#', 'Show all line numbers', () => {
+    const all = root.classList.toggle('ocrx-alltags');
+    numbers.setAttribute('aria-pressed', String(all));
+  }, 'ocrx-numbers');
+  numbers.setAttribute('aria-pressed', 'false');
   if (root.requestFullscreen) {
     const full = button('', 'Full screen', () => {
       if (document.fullscreenElement) document.exitFullscreen(); else root.requestFullscreen().catch(() => {});
@@ -57,7 +65,8 @@ function build() {
   zoomLabel = el('span', 'ocrx-zoom', bar);
   const hint = el('span', 'ocrx-hint', bar);
   hint.textContent = 'Wheel or pinch to zoom, drag to pan. Hover or tap a box to read it.';
-  view = el('div', 'ocrx-view', root);
+  const main = el('div', 'ocrx-main', root);
+  view = el('div', 'ocrx-view', main);
   view.tabIndex = 0;
   view.setAttribute('role', 'group');
   view.setAttribute('aria-label', 'Result image. Keys: + and - zoom, 0 fits, arrow keys pan.');
@@ -100,11 +109,15 @@ function build() {
     const [tx, ty] = free || spots[0];
     placed.push([tx, ty, tx + tw, ty + th]);
     const tag = sv('g', {class: 'ocrx-tag', 'data-n': line.n}, tags);
+    // zoomed in, a tag keeps its size on screen, anchored at its corner next to the box
+    tag.dataset.ax = String(tx + tw <= x0 + 1 ? tx + tw : tx);
+    tag.dataset.ay = String(ty);
     sv('rect', {x: tx, y: ty, width: tw, height: th, rx: 2}, tag);
     const label = sv('text', {x: tx + 3, y: ty + th - 4, 'font-size': tagSize}, tag);
     label.textContent = String(line.n);
   }
   svg.appendChild(tags);
+  side = buildSide(main, data);
   tip = el('div', 'ocrx-tip', root);
   tip.hidden = true;
   tip.setAttribute('role', 'status');
@@ -114,7 +127,7 @@ function build() {
   view.addEventListener('pointermove', onMove);
   view.addEventListener('pointerup', onUp);
   view.addEventListener('pointercancel', onCancel);
-  view.addEventListener('pointerleave', e => { if (e.pointerType === 'mouse') hideTip(); });
+  view.addEventListener('pointerleave', e => { if (e.pointerType === 'mouse') { hideTip(); hover(null); } });
   view.addEventListener('keydown', onKey);
   fit();
   if (keep && keep.zoomed) { S.scale = Math.min(S.max, Math.max(S.min, keep.scale)); S.tx = keep.tx; S.ty = keep.ty; apply(); }
@@ -127,6 +140,7 @@ function measure() {
   const maxHeight = full ? Math.max(160, window.innerHeight - view.offsetTop - 8) : Math.max(240, Math.round(window.innerHeight * 0.72));
   S.vh = full ? maxHeight : Math.max(160, Math.min(maxHeight, Math.round(S.H * S.vw / S.W)));
   view.style.height = S.vh + 'px';
+  if (side) side.panel.style.setProperty('--ocrx-view-height', S.vh + 'px');
 }
 
 function fit() {
@@ -148,6 +162,14 @@ function apply() {
   // not zoomed: a one-finger swipe scrolls the page; zoomed: it pans the image
   view.style.touchAction = zoomed ? 'none' : 'pan-y';
   zoomLabel.textContent = Math.round(S.scale * 100) + '%';
+  const tagsOn = S.scale >= S.min * 1.8;
+  view.classList.toggle('ocrx-zoomtags', tagsOn);
+  const k = Math.min(1, S.min * 1.8 / S.scale);
+  svg.querySelectorAll('.ocrx-tag').forEach((tag) => {
+    const ax = tag.dataset.ax, ay = tag.dataset.ay;
+    if (k < 1) tag.setAttribute('transform', 'translate(' + ax + ' ' + ay + ') scale(' + k + ') translate(' + -ax + ' ' + -ay + ')');
+    else tag.removeAttribute('transform');
+  });
   element.dataset.scale = S.scale.toFixed(4);
   if (S.sel !== null) placeTipOnLine(S.sel);
 }
@@ -214,6 +236,7 @@ function onMove(e) {
   }
   if (e.pointerType === 'mouse') {
     const n = lineOf(e.target);
+    hover(n);
     if (n !== null) showTip(n, ...local(e)); else if (S.sel === null) hideTip();
   }
 }
@@ -270,6 +293,14 @@ function showTip(n, x, y) {
 
 function hideTip() { if (tip) tip.hidden = true; }
 
+function hover(n) {
+  if (hovered === n || !svg) return;
+  svg.querySelectorAll('.ocrx-tag.hover').forEach(node => node.classList.remove('hover'));
+  hovered = n;
+  const tag = n === null ? null : svg.querySelector('.ocrx-tag[data-n="' + n + '"]');
+  if (tag) tag.classList.add('hover');
+}
+
 function placeTipOnLine(n) {
   const line = lineData(n);
   if (!line || !view) return;
@@ -305,10 +336,102 @@ function select(n, from) {
     if (boxTop < 0 || boxBottom > window.innerHeight) view.scrollIntoView({block: 'center', behavior: 'smooth'});
   }
   placeTipOnLine(n);
-  if (from === 'image') document.dispatchEvent(new CustomEvent(SELECT_EVENT, {detail: {n, from}}));
+  if (side) side.mark(n);
+  if (from === 'image' || from === 'panel') document.dispatchEvent(new CustomEvent(SELECT_EVENT, {detail: {n, from}}));
 }
 
-document.addEventListener(SELECT_EVENT, e => { if (e.detail.from !== 'image') select(e.detail.n, e.detail.from); });
+// The text beside the image (below it on narrow screens): plain lines or the layout text, in a monospace
+// font, with a copy button; the selected line is marked here and on the image. Text only via textContent.
+function buildSide(main, data) {
+  const panel = el('section', 'ocrx-side', main);
+  panel.setAttribute('aria-label', 'Text of the image');
+  const bar = el('div', 'ocrx-side-bar', panel);
+  const modes = el('div', 'ocrx-modes', bar);
+  modes.setAttribute('role', 'group');
+  modes.setAttribute('aria-label', 'Text view');
+  const body = el('div', 'ocrx-textpanel', panel);
+  body.tabIndex = 0;
+  const lines = data.lines || [];
+  let mode = 'plain', marked = null;
+  const modeButton = (name, label) => {
+    const b = el('button', 'ocrx-mode', modes);
+    b.type = 'button'; b.textContent = label; b.dataset.mode = name;
+    b.addEventListener('click', () => { mode = name; render(); });
+    return b;
+  };
+  const plainButton = modeButton('plain', 'Plain'), layoutButton = modeButton('layout', 'Layout');
+  const copy = el('button', 'ocrx-copy', bar);
+  copy.type = 'button'; copy.textContent = 'Copy';
+  copy.title = 'Copy this text';
+  const text = () => mode === 'plain' ? lines.map(line => line.text).join('\n') : (data.layout || '');
+  copy.addEventListener('click', async () => {
+    let done = false;
+    try { await navigator.clipboard.writeText(text()); done = true; } catch (error) {
+      const range = document.createRange();  // no clipboard API (plain http): copy the selection instead
+      range.selectNodeContents(body);
+      const selection = window.getSelection();
+      selection.removeAllRanges(); selection.addRange(range);
+      done = document.execCommand && document.execCommand('copy');
+      selection.removeAllRanges();
+    }
+    copy.textContent = done ? 'Copied' : 'Copy failed';
+    setTimeout(() => { copy.textContent = 'Copy'; }, 1500);
+  });
+  const render = () => {
+    plainButton.setAttribute('aria-pressed', String(mode === 'plain'));
+    layoutButton.setAttribute('aria-pressed', String(mode === 'layout'));
+    body.replaceChildren();
+    body.dataset.mode = mode;
+    if (!lines.length) {
+      el('p', 'ocrx-side-empty', body).textContent = 'No lines to show at this confidence.';
+    } else if (mode === 'plain') {
+      for (const line of lines) {
+        const row = el('div', 'ocrx-tl', body);
+        row.dataset.n = line.n;
+        el('span', 'ocrx-tl-n', row).textContent = String(line.n);
+        el('span', 'ocrx-tl-text', row).textContent = line.text;
+      }
+    } else {
+      el('pre', 'ocrx-layout', body).textContent = data.layout || '';
+    }
+    if (marked !== null) mark(marked);
+  };
+  const mark = (n) => {
+    marked = n;
+    body.querySelectorAll('.sel').forEach(node => node.classList.remove('sel'));
+    let target = null;
+    if (mode === 'plain') {
+      target = body.querySelector('.ocrx-tl[data-n="' + n + '"]');
+    } else {
+      const pre = body.querySelector('.ocrx-layout'), line = lineData(n);
+      const at = pre && line && line.text ? (data.layout || '').indexOf(line.text) : -1;
+      if (pre) pre.textContent = data.layout || '';
+      if (at >= 0) {  // the line's first place in the layout text, wrapped in a mark
+        const all = data.layout;
+        pre.replaceChildren(document.createTextNode(all.slice(0, at)));
+        target = el('mark', 'sel', pre);
+        target.textContent = line.text;
+        pre.appendChild(document.createTextNode(all.slice(at + line.text.length)));
+      }
+    }
+    if (target) {
+      target.classList.add('sel');
+      // scroll inside the panel only, never the page
+      const top = target.offsetTop - body.offsetTop;
+      if (top < body.scrollTop || top + target.offsetHeight > body.scrollTop + body.clientHeight) {
+        body.scrollTop = Math.max(0, top - body.clientHeight / 3);
+      }
+    }
+  };
+  body.addEventListener('click', (e) => {
+    const row = e.target.closest && e.target.closest('.ocrx-tl');
+    if (row) select(Number(row.dataset.n), 'panel');
+  });
+  render();
+  return {panel, mark};
+}
+
+document.addEventListener(SELECT_EVENT, e => { if (e.detail.from !== 'image' && e.detail.from !== 'panel') select(e.detail.n, e.detail.from); });
 document.addEventListener('fullscreenchange', () => { if (view) requestAnimationFrame(fit); });
 window.addEventListener('resize', () => { if (view && S.scale <= S.min * 1.001) fit(); else if (view) { measure(); apply(); } });
 watch('value', build);

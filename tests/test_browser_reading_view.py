@@ -1,0 +1,121 @@
+"""The reading view in a real browser (issue 18): the text beside the image, line numbers that no longer
+cover the text, and monospace text. Same set-up as tests/test_browser.py (Chromium via Playwright, the
+real app and model; skipped without a browser unless OCR_REQUIRE_BROWSER=1)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import ASSETS_DIR
+from test_browser import RUN_TIMEOUT_MS, browser, expect, server, shots, upload_and_run  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.browser
+
+VISIBLE_TAGS = """() => [...document.querySelectorAll('#explorer .ocrx-tag')]
+    .filter((tag) => getComputedStyle(tag).display !== 'none')
+    .map((tag) => { const r = tag.getBoundingClientRect(); return [Number(tag.dataset.n), r.left, r.top, r.right, r.bottom]; })"""
+
+
+def boxes(page, *selectors: str) -> list[dict]:
+    """Page rectangles of the first match of each selector, taken at one moment (the page may be scrolling)."""
+    found = page.evaluate(
+        """(selectors) => selectors.map((s) => { const node = document.querySelector(s);
+            if (!node) return null; const r = node.getBoundingClientRect();
+            return {x: r.left, y: r.top, width: r.width, height: r.height}; })""",
+        list(selectors),
+    )
+    assert None not in found, f"not rendered: {selectors} -> {found}"
+    return found
+
+
+def test_text_beside_the_image_linked_to_the_boxes_and_the_table(browser, server, shots):  # noqa: F811
+    """Side panel: beside the image on a desktop, monospace, plain/layout switch, copy, selection in both."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url.rstrip("/"))
+    page = context.new_page()
+    page.goto(server.url)
+    upload_and_run(page, ASSETS_DIR / "receipt.jpg")
+    panel = page.locator("#explorer .ocrx-textpanel")
+    expect(panel).to_contain_text("CORNER CAFE")
+    image, side = boxes(page, "#explorer .ocrx-view", "#explorer .ocrx-side")
+    assert side["x"] >= image["x"] + image["width"] - 1, (image, side)  # beside, not below
+    assert side["y"] < image["y"] + image["height"] / 2
+    page.get_by_role("tab", name="Full text").click()
+    expect(page.locator("#full-text textarea")).to_be_visible()
+    fonts = page.evaluate(
+        "() => [getComputedStyle(document.querySelector('#explorer .ocrx-tl-text')).fontFamily,"
+        " getComputedStyle(document.querySelector('#full-text textarea')).fontFamily]"
+    )
+    assert all(font.startswith("ui-monospace") and "CJK" in font for font in fonts), fonts
+    # monospace in fact: "iiii" and "MMMM" take the same width in the panel's font
+    widths = page.evaluate(
+        """() => { const probe = document.createElement('span');
+            const row = document.querySelector('#explorer .ocrx-tl-text'); row.appendChild(probe);
+            probe.textContent = 'iiii'; const a = probe.getBoundingClientRect().width;
+            probe.textContent = 'MMMM'; const b = probe.getBoundingClientRect().width; probe.remove(); return [a, b]; }"""
+    )
+    assert abs(widths[0] - widths[1]) < 0.5, widths
+    page.get_by_role("tab", name="Lines").click()
+
+    # a line clicked in the panel is selected on the image and in the table, and marked in the panel
+    panel.locator('.ocrx-tl[data-n="8"]').click()
+    expect(page.locator('#explorer .ocrx-line.sel')).to_have_attribute("data-n", "8")
+    expect(page.locator("#lines-table tr.sel")).to_have_attribute("data-n", "8")
+    expect(panel.locator(".ocrx-tl.sel")).to_have_attribute("data-n", "8")
+    # and a row chosen in the table is marked in the panel
+    page.locator('#lines-table tr[data-n="12"]').click()
+    expect(panel.locator(".ocrx-tl.sel")).to_have_attribute("data-n", "12")
+
+    # layout: the rows spaced as on the receipt, with the selected line marked
+    page.locator("#explorer .ocrx-mode", has_text="Layout").click()
+    layout = panel.locator("pre.ocrx-layout")
+    expect(layout).to_contain_text(re.compile(r"Cappuccino {2,}3\.80"))
+    expect(layout.locator("mark.sel")).to_have_text("Orange juice")
+    page.locator("#explorer .ocrx-copy").click()
+    expect(page.locator("#explorer .ocrx-copy")).to_have_text("Copied")
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert re.search(r"Cappuccino {2,}3\.80", copied) and copied == layout.inner_text()
+    page.locator("#explorer .ocrx-mode", has_text="Plain").click()
+    page.locator("#explorer .ocrx-copy").click()
+    expect(page.locator("#explorer .ocrx-copy")).to_have_text("Copied")
+    plain = page.evaluate("() => navigator.clipboard.readText()")
+    assert plain.splitlines()[:3] == ["CORNER CAFE", "12 Harbour Street", "Tel 0123 456 789"]
+    page.locator("#explorer").screenshot(path=str(shots / "side_panel_desktop.png"))
+    context.close()
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    phone.goto(server.url)
+    upload_and_run(phone, ASSETS_DIR / "receipt.jpg")
+    image, side = boxes(phone, "#explorer .ocrx-view", "#explorer .ocrx-side")
+    assert side["y"] >= image["y"] + image["height"] - 1, (image, side)  # stacked under the image
+    phone.locator("#explorer").screenshot(path=str(shots / "side_panel_phone.png"))
+    phone.close()
+
+
+def test_line_numbers_show_on_hover_selection_and_zoom_without_covering_each_other(browser, server):  # noqa: F811
+    """(4) At the default zoom, tags covered text on dense receipts and hid behind each other."""
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(server.url)
+    upload_and_run(page, ASSETS_DIR / "receipt.jpg")
+    assert page.evaluate(VISIBLE_TAGS) == []  # none over the text at the fitted size
+    line = page.locator('#explorer .ocrx-line[data-n="18"] .ocrx-box')
+    line.hover()
+    assert [tag[0] for tag in page.evaluate(VISIBLE_TAGS)] == [18]  # the hovered line's own number
+    line.click()
+    page.mouse.move(5, 5)
+    assert [tag[0] for tag in page.evaluate(VISIBLE_TAGS)] == [18]  # the selected line keeps it
+    for _ in range(2):
+        page.locator("#explorer .ocrx-in").click()
+    tags = page.evaluate(VISIBLE_TAGS)
+    lines = page.locator("#explorer .ocrx-line").count()
+    assert len(tags) == lines  # zoomed in: every number, small enough to sit beside its box
+    for i, a in enumerate(tags):
+        for b in tags[i + 1 :]:
+            assert a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2], f"tag {a[0]} overlaps tag {b[0]}"
+    page.locator("#explorer .ocrx-fit").click()
+    assert [tag[0] for tag in page.evaluate(VISIBLE_TAGS)] == [18]
+    page.locator("#explorer .ocrx-numbers").click()  # "#": all numbers, always
+    assert len(page.evaluate(VISIBLE_TAGS)) == lines
+    page.close()
