@@ -1,5 +1,5 @@
 """The reading view in a real browser (issue 18): the text beside the image, line numbers that no longer
-cover the text, and monospace text. Same set-up as tests/test_browser.py (Chromium via Playwright, the
+cover the text, and monospace text. Same set-up as tests/demo/ui/test_browser.py (Chromium via Playwright, the
 real app and model; skipped without a browser unless OCR_REQUIRE_BROWSER=1)."""
 
 from __future__ import annotations
