@@ -521,3 +521,32 @@ def test_a_pdf_in_the_single_tab_is_read_page_by_page(browser, server, tmp_path)
     expect(page.locator("#history img")).to_have_count(1)  # the document is one history entry
     expect(page.locator("#history .caption-label")).to_have_text("letter.pdf · 2 pages")
     page.close()
+
+
+def choose(page, dropdown: str, option: str) -> None:
+    """Pick `option` (the start of its label) in the Gradio dropdown with elem_id `dropdown`."""
+    field = page.locator(f"#{dropdown} input")
+    if not page.get_by_role("option").first.is_visible():
+        field.click()  # opens the list
+    page.get_by_role("option", name=re.compile("^" + re.escape(option))).click()
+    expect(page.locator(f"#{dropdown} input")).to_have_value(re.compile("^" + re.escape(option)))
+
+
+def test_the_model_choice_switches_between_small_and_tiny_and_the_result_says_which(browser, server):
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(server.url)
+    upload_and_run(page, ASSETS_DIR / "receipt.jpg")
+    summary = page.locator("#summary")
+    expect(summary).to_contain_text("checkpoint ppocrv6-small")  # the default
+    page.get_by_text("Options", exact=True).click()
+    expect(page.locator("#model")).to_be_visible()
+    expect(page.locator("#model input")).to_have_value(re.compile("^ppocrv6-small"))
+    page.locator("#model input").click()
+    labels = [text.split("\n")[-1] for text in page.get_by_role("option").all_inner_texts()]  # after the ✓ mark
+    assert [label.split(" — ")[0] for label in labels] == ["ppocrv6-small", "ppocrv6-tiny"], labels
+    assert "faster" in labels[1] and "reads better" in labels[0]  # the descriptions say which is which
+    for name in ("ppocrv6-tiny", "ppocrv6-small"):
+        choose(page, "model", name)
+        page.locator("#run-button").click()
+        expect(summary).to_contain_text(f"checkpoint {name}", timeout=RUN_TIMEOUT_MS)
+        expect(page.locator("#lines-table")).to_contain_text("TOTAL")
