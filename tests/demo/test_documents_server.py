@@ -66,7 +66,9 @@ def test_run_with_a_pdf_shows_page_one_and_exports_every_page(client: Client, tw
         handle_file(two_page_pdf), "auto", 1600, 0.0, False, api_name="/run"
     )
     assert "2 pages" in summary and "Page 1 of 2" in summary
-    assert [line["text"] for line in table["lines"]] == PAGES[0] and len(gallery) == 2
+    assert [line["text"] for line in table["lines"]] == PAGES[0]
+    # The PDF is one history entry holding both pages (issue 18), captioned with its page count.
+    assert len(gallery) == 1 and "2 pages" in gallery[0]["caption"]
     with open(json_file["value"] if isinstance(json_file, dict) else json_file, encoding="utf-8") as stream:
         assert len(json.load(stream)["pages"]) == 2
     by_name = {os.path.basename(button["value"]): button["value"] for button in exports}
