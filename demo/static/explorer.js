@@ -365,8 +365,8 @@ function buildSide(main, data) {
   copy.title = 'Copy this text';
   const text = () => mode === 'plain' ? lines.map(line => line.text).join('\n') : (data.layout || '');
   copy.addEventListener('click', async () => {
-    let done = false;
-    try { await navigator.clipboard.writeText(text()); done = true; } catch (error) {
+    let done;
+    try { await navigator.clipboard.writeText(text()); done = true; } catch {
       const range = document.createRange();  // no clipboard API (plain http): copy the selection instead
       range.selectNodeContents(body);
       const selection = window.getSelection();
