@@ -62,7 +62,7 @@ def test_ocr_api_returns_pages_for_a_two_page_pdf(client: Client, two_page_pdf) 
 
 
 def test_run_with_a_pdf_shows_page_one_and_exports_every_page(client: Client, two_page_pdf) -> None:
-    _explorer, table, text, json_file, _annotated, summary, gallery, *exports = client.predict(
+    _explorer, table, text, json_file, _annotated, summary, gallery, *exports, _comparison = client.predict(
         handle_file(two_page_pdf), "auto", 1600, 0.0, False, api_name="/run"
     )
     assert "2 pages" in summary and "Page 1 of 2" in summary
@@ -101,7 +101,7 @@ def test_batch_zips_the_exports_of_each_file(client: Client, two_page_pdf) -> No
     outputs = client.predict(
         [handle_file(ASSETS_DIR / "receipt.jpg"), handle_file(two_page_pdf)], "auto", 1600, 0.0, False, api_name="/batch"
     )
-    batch_table, exports = outputs[-6], outputs[-5:]
+    batch_table, exports = outputs[-7], outputs[-6:-1]  # the last output is the (hidden) comparison
     assert [row[0] for row in batch_table["data"]] == ["receipt.jpg", "two.pdf · page 1 of 2", "two.pdf · page 2 of 2"]
     assert [button["value"] for button in exports[:4]] == [None] * 4  # a batch: only the zip
     zip_path = exports[4]["value"]
@@ -122,7 +122,7 @@ def test_long_file_names_give_one_zip_entry_per_export_on_run_and_batch(client: 
     every file is its own entry (a 60+ character stem made `X.txt` and `X_layout.txt` collide)."""
     run_name = tmp_path / ("r" * 64 + ".jpg")
     run_name.write_bytes((ASSETS_DIR / "receipt.jpg").read_bytes())
-    *_, zip_button = client.predict(handle_file(run_name), "auto", 1600, 0.0, False, api_name="/run")
+    *_, zip_button, _comparison = client.predict(handle_file(run_name), "auto", 1600, 0.0, False, api_name="/run")
     names, extracted = _entries_and_extracted(zip_button["value"], tmp_path / "run")
     assert len(names) == len(set(names)) == extracted == 5, names
 
@@ -131,5 +131,5 @@ def test_long_file_names_give_one_zip_entry_per_export_on_run_and_batch(client: 
         receipt.save(batch[0], quality=90)
         receipt.save(batch[1])
     outputs = client.predict([handle_file(path) for path in batch], "auto", 1600, 0.0, False, api_name="/batch")
-    names, extracted = _entries_and_extracted(outputs[-1]["value"], tmp_path / "batch")
+    names, extracted = _entries_and_extracted(outputs[-2]["value"], tmp_path / "batch")
     assert len(names) == len(set(names)) == extracted == 10, names

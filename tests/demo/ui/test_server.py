@@ -43,7 +43,7 @@ def test_ocr_endpoint_returns_the_receipt_words_in_original_coordinates(server, 
 
 def test_run_endpoint_serves_a_capped_jpeg_and_the_table(server, tmp_path):
     client = new_client(server, tmp_path)
-    explorer, table, text, json_file, annotated, summary, gallery, *exports = client.predict(
+    explorer, table, text, json_file, annotated, summary, gallery, *exports, _comparison = client.predict(
         handle_file(ASSETS_DIR / "receipt.jpg"), "auto", 1600, 0.0, False, api_name="/run"
     )
     for path in (annotated["value"], explorer["image"]):  # annotated download; the view's clean copy
@@ -95,7 +95,7 @@ def test_batch_reads_good_files_reports_bad_ones_and_json_keeps_original_pixels(
         receipt.crop((0, 30, 620, 140)).save(tmp_path / "header.png")
     (tmp_path / "empty.png").write_bytes(b"")
     client = new_client(server, tmp_path)
-    explorer, table, text, json_button, annotated, summary, gallery, batch_table, *exports = client.predict(
+    explorer, table, text, json_button, annotated, summary, gallery, batch_table, *exports, _comparison = client.predict(
         [handle_file(tmp_path / "header.png"), handle_file(tmp_path / "empty.png")], "off", 640, 0.0, False,
         api_name="/batch",
     )
