@@ -41,7 +41,7 @@ def test_only_the_ocr_tool_is_served_and_it_reads_the_receipt(server):
     assert [tool.name for tool in tools] == ["ocr"]  # not /run or /batch (they carry per-session history)
     tool = tools[0]
     assert "read every line of text" in tool.description and "polygon" in tool.description
-    assert list(tool.inputSchema["properties"]) == ["image"]
+    assert list(tool.inputSchema["properties"]) == ["image", "checkpoint"]  # checkpoint: a name from the list, optional
     schema = (tool.meta or {})["outputSchema"]
     assert schema["properties"]["lines"]["items"]["properties"]["text"] == {"type": "string"}
 
