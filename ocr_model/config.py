@@ -240,6 +240,34 @@ class OcrConfig:
         return replace(self, **options)
 
 
+# Settings a checkpoint may carry in its header ("recognition": {name: value}) for the engine to read it with.
+# Why: the space heuristics above were tuned on the base recognizer; a fine-tuned one that learned where its
+# documents put spaces reads worse with them (they add spaces inside tokens: "65. 20"). Built-ins carry none.
+CHECKPOINT_RECOGNITION_SETTINGS = ("space_margin_threshold", "space_gap_ratio")
+
+
+def checked_recognition_settings(settings: Any, where: str = "recognition settings") -> dict[str, Any]:
+    """`settings` (a checkpoint header's "recognition" object) as a dict of OcrConfig fields, or a ValueError
+    saying what is wrong: only CHECKPOINT_RECOGNITION_SETTINGS, each of its type (space_margin_threshold:
+    a number or None; space_gap_ratio: a number >= 0)."""
+    if settings is None:
+        return {}
+    if not isinstance(settings, dict):
+        raise ValueError(f"{where}: expected an object, got {type(settings).__name__}")
+    unknown = sorted(set(settings) - set(CHECKPOINT_RECOGNITION_SETTINGS))
+    if unknown:
+        raise ValueError(f"{where}: unknown setting(s) {unknown}; a checkpoint may set {list(CHECKPOINT_RECOGNITION_SETTINGS)}")
+    checked: dict[str, Any] = {}
+    for name, value in settings.items():
+        number = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+        if name == "space_margin_threshold" and not (value is None or number):
+            raise ValueError(f"{where}: space_margin_threshold must be a number or null, got {value!r}")
+        if name == "space_gap_ratio" and not (number and value >= 0):
+            raise ValueError(f"{where}: space_gap_ratio must be a number >= 0, got {value!r}")
+        checked[name] = float(value) if number else value
+    return checked
+
+
 def positive_int_from_env(name: str) -> int | None:
     """The environment variable `name` as a positive integer, None when unset or blank; a ValueError naming
     the variable for anything else."""

@@ -12,6 +12,16 @@ characters[i], class 0 the blank, plus the space as the last class when `space_c
 `architecture` (per network: type, config, whether its BatchNorms are folded). A checkpoint without
 `orientation.*` uses the default line-orientation classifier (from the rapidocr wheel).
 
+Optional header keys: `recognition` (settings the engine reads this checkpoint's lines with, e.g.
+`{"space_margin_threshold": null}` for a fine-tuned recognizer that learned its own spaces; see
+`ocr_model.config.CHECKPOINT_RECOGNITION_SETTINGS`; the built-ins carry none) and `base`.
+
+Recognizer-only checkpoints (what `python -m ocr_model.finetune` writes): tensors `recognizer.*` only,
+architecture `recognizer` only, and `base` naming the checkpoint whose detector and orientation classifier
+they run with: a built-in name, or the stem of a full checkpoint file in the same folder (as the app's
+checkpoint folder names them). The recognizer's architecture must be the base's. Tensors may be stored
+float16 (half the size; loaded as float32). In a full checkpoint `base` is only a record.
+
 Files are read with `safetensors` only (no pickle), so a checkpoint cannot run code.
 
 Built-ins: `ppocrv6-small` (the default; weights read from the rapidocr wheel's ONNX files) and
@@ -24,13 +34,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from ..config import checked_recognition_settings
 from ..networks.detector import Detector, DetectorConfig
 from ..networks.layers import batch_norms_folded, fuse_batch_norms
 from ..networks.orientation import OrientationClassifier, OrientationConfig
@@ -50,7 +61,8 @@ ARCHITECTURES: dict[str, dict[str, tuple[type[nn.Module], type]]] = {
     "recognizer": {"ppocrv6-rec": (Recognizer, RecognizerConfig)},
     "orientation": {"ppocr-mobile-cls": (OrientationClassifier, OrientationConfig)},
 }
-REQUIRED_PARTS = ("detector", "recognizer")
+REQUIRED_PARTS = ("detector", "recognizer")  # a recognizer-only checkpoint takes the detector from its base
+STORED_DTYPES = {"float32": torch.float32, "float16": torch.float16}
 
 
 class CheckpointError(ValueError):
@@ -70,6 +82,10 @@ class Checkpoint:
     source: str = ""
     licence: str = ""
     path: Path | None = None
+    # Recognition settings the engine applies with this checkpoint (header "recognition"; {} = the engine's).
+    recognition: dict[str, Any] = field(default_factory=dict)
+    # Recognizer-only checkpoints: the name of the base that gave the detector and orientation classifier.
+    base: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,23 +177,43 @@ def save_checkpoint(
     description: str | None = None,
     source: str | None = None,
     licence: str | None = None,
+    base: str | None = None,
+    dtype: torch.dtype = torch.float32,
+    recognition: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write `model` (a Checkpoint, or an OcrModel / anything with .detector, .recognizer, .characters
     and optionally .orientation / .orientation_classifier) to one .safetensors file at `path`.
 
-    Weights are stored float32, contiguous. Name, description, source and licence default to the
-    model's own (a Checkpoint's fields, an OcrModel's `checkpoint`)."""
+    Weights are stored contiguous, float32 or (`dtype=torch.float16`) float16. Name, description, source
+    and licence default to the model's own (a Checkpoint's fields, an OcrModel's `checkpoint`).
+    `base` (a built-in name or the stem of a full checkpoint file that will sit in the same folder): write
+    the recognizer only, to run with that base's detector and orientation classifier.
+    `recognition`: the settings the engine reads with (default: the model's own `recognition`, if any).
+    `extra`: further header keys (a fine-tuning record); they cannot replace the format's own."""
     from safetensors.torch import save_file
 
     path = Path(path)
     if path.suffix != ".safetensors":
         raise CheckpointError(f"{path}: a checkpoint file name must end in .safetensors")
-    parts = {"detector": model.detector, "recognizer": model.recognizer}
-    orientation = getattr(model, "orientation", None) or getattr(model, "orientation_classifier", None)
-    if orientation is not None:
-        parts["orientation"] = orientation
+    if dtype not in STORED_DTYPES.values():
+        raise CheckpointError(f"{path}: weights are stored as {' or '.join(STORED_DTYPES)}, not {dtype}")
+    parts = {"recognizer": model.recognizer}
+    if base is None:
+        parts = {"detector": model.detector, "recognizer": model.recognizer}
+        orientation = getattr(model, "orientation", None) or getattr(model, "orientation_classifier", None)
+        if orientation is not None:
+            parts["orientation"] = orientation
+    elif not isinstance(base, str) or not base:
+        raise CheckpointError(f"{path}: base must be a checkpoint name")
     characters = list(model.characters)
     _check_characters(characters, parts["recognizer"].config.num_classes, str(path))
+    if recognition is None:
+        recognition = getattr(model, "recognition", None) or {}
+    try:
+        recognition = checked_recognition_settings(recognition)
+    except ValueError as error:
+        raise CheckpointError(f"{path}: {error}") from error
     header = {
         "format": FORMAT,
         "name": name or getattr(model, "name", None) or getattr(model, "checkpoint", None) or path.stem,
@@ -189,8 +225,16 @@ def save_checkpoint(
         "space_class": parts["recognizer"].config.num_classes == len(characters) + 2,
         "architecture": {part: _part_entry(part, module) for part, module in parts.items()},
     }
+    if recognition:
+        header["recognition"] = recognition
+    if base is not None:
+        header["base"] = base
+    for key, value in (extra or {}).items():
+        if key in header:
+            raise CheckpointError(f"{path}: extra header key {key!r} would replace the format's own")
+        header[key] = value
     tensors = {
-        f"{part}.{key}": value.detach().to("cpu", torch.float32 if value.is_floating_point() else value.dtype).contiguous()
+        f"{part}.{key}": _stored(value, dtype, f"{path}: {part}.{key}")
         for part, module in parts.items()
         for key, value in module.state_dict().items()
         if not key.endswith("num_batches_tracked")
@@ -198,6 +242,15 @@ def save_checkpoint(
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(path), metadata={METADATA_KEY: json.dumps(header, ensure_ascii=False)})
     return path
+
+
+def _stored(value: torch.Tensor, dtype: torch.dtype, where: str) -> torch.Tensor:
+    value = value.detach().to("cpu")
+    if not value.is_floating_point():
+        return value.contiguous()
+    if dtype == torch.float16 and bool((value.abs() > torch.finfo(torch.float16).max).any()):
+        raise CheckpointError(f"{where} has values beyond float16's range; store float32")
+    return value.to(dtype).contiguous()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -215,7 +268,53 @@ def _check_characters(characters: Any, num_classes: int, where: str) -> None:
 
 
 def read_header(path: str | Path) -> dict[str, Any]:
-    """The checkpoint's JSON header, without reading its tensors."""
+    """The checkpoint's JSON header, without reading its tensors. Checks what the header alone can tell:
+    its recognition settings, and for a recognizer-only checkpoint that its base exists and is a full
+    checkpoint (so an app's checkpoint list never offers a file that cannot load for want of its base)."""
+    path = Path(path)
+    header = _raw_header(path)
+    try:
+        checked_recognition_settings(header.get("recognition"), "'recognition'")
+    except ValueError as error:
+        raise CheckpointError(f"{path}: {error}") from error
+    if recognizer_only(header):
+        _base_reference(header, path)
+    return header
+
+
+def recognizer_only(header: dict[str, Any]) -> bool:
+    """True for a header whose checkpoint holds a recognizer and takes the other networks from its base."""
+    architecture = header.get("architecture")
+    return isinstance(architecture, dict) and "detector" not in architecture and "recognizer" in architecture
+
+
+def _base_reference(header: dict[str, Any], path: Path) -> str | Path:
+    """A recognizer-only checkpoint's base: a built-in name, or the full checkpoint file beside it."""
+    base = header.get("base")
+    if not isinstance(base, str) or not base:
+        raise CheckpointError(
+            f"{path}: a checkpoint without a detector must name its base checkpoint ('base'), "
+            "which gives the detector and the orientation classifier"
+        )
+    built_ins = built_in_checkpoints()
+    if base in built_ins:
+        return base
+    if any(mark in base for mark in ("/", "\\", "\0")) or base.startswith("."):
+        raise CheckpointError(
+            f"{path}: base {base[:80]!r} must be a built-in name or the name of a checkpoint file in the same folder"
+        )
+    candidate = path.parent / f"{base}.safetensors"
+    if not candidate.is_file() or candidate.resolve() == path.resolve():
+        raise CheckpointError(
+            f"{path}: unknown base checkpoint {base!r}: not a built-in ({', '.join(built_ins)}) "
+            f"and no other {candidate.name} in {path.parent}"
+        )
+    if recognizer_only(_raw_header(candidate)):
+        raise CheckpointError(f"{path}: base {candidate} holds a recognizer only; a base must be a full checkpoint")
+    return candidate
+
+
+def _raw_header(path: Path) -> dict[str, Any]:
     from safetensors import SafetensorError, safe_open
 
     path = Path(path)
@@ -293,14 +392,21 @@ def load_checkpoint_file(path: str | Path) -> Checkpoint:
     unknown_parts = set(architecture) - set(ARCHITECTURES)
     if unknown_parts:
         raise CheckpointError(f"{where}: unknown network(s) {sorted(unknown_parts)}; expected {sorted(ARCHITECTURES)}")
+    base = None
+    if recognizer_only(header):
+        if "orientation" in architecture:
+            raise CheckpointError(f"{where}: a recognizer-only checkpoint takes the orientation classifier from its base too")
+        base = load_checkpoint(_base_reference(header, path))
     for part in REQUIRED_PARTS:
-        if part not in architecture:
+        if part not in architecture and base is None:
             raise CheckpointError(f"{where}: the header has no architecture.{part}")
     if header.get("input") != PIPELINE_INPUT:
         raise CheckpointError(
             f"{where}: input normalisation {header.get('input')!r} is not the one the pipeline feeds ({PIPELINE_INPUT!r})"
         )
     modules = {part: _build_part(part, entry, where) for part, entry in architecture.items()}
+    if base is not None:
+        _check_fits_base(modules["recognizer"], base, where)
     _check_characters(header.get("characters"), modules["recognizer"].config.num_classes, where)
     tensors = load_file(str(path))
     stray = sorted({key.split(".", 1)[0] for key in tensors} - set(modules))
@@ -310,15 +416,34 @@ def load_checkpoint_file(path: str | Path) -> Checkpoint:
         _load_state(part, module, tensors, where)
     return Checkpoint(
         name=str(header.get("name") or path.stem),
-        detector=modules["detector"],
+        detector=modules["detector"] if base is None else base.detector,
         recognizer=modules["recognizer"],
         characters=list(header["characters"]),
-        orientation=modules.get("orientation"),
+        orientation=modules.get("orientation") if base is None else base.orientation,
         description=str(header.get("description", "")),
         source=str(header.get("source", "")),
         licence=str(header.get("licence", "")),
         path=path,
+        recognition=checked_recognition_settings(header.get("recognition")),
+        base=str(header["base"]) if base is not None else None,
     )
+
+
+def _check_fits_base(recognizer: nn.Module, base: Checkpoint, where: str) -> None:
+    """A recognizer-only checkpoint's recognizer must be its base's architecture (same tensors, same
+    shapes): a recognizer tuned from another base says the header names the wrong base."""
+    own = {key: tuple(value.shape) for key, value in recognizer.state_dict().items()}
+    theirs = {key: tuple(value.shape) for key, value in base.recognizer.state_dict().items()}
+    if type(recognizer) is not type(base.recognizer) or own != theirs:
+        differing = [key for key in own if key in theirs and own[key] != theirs[key]]  # in the module's order
+        detail = (
+            f"tensor recognizer.{differing[0]} has shape {own[differing[0]]}, the base's {theirs[differing[0]]}"
+            if differing
+            else f"{len(own.keys() ^ theirs.keys())} tensor(s) are in one and not the other"
+        )
+        raise CheckpointError(
+            f"{where}: the recognizer does not fit its base {base.name!r} ({detail}); was it tuned from another base?"
+        )
 
 
 def _load_small() -> Checkpoint:
@@ -385,5 +510,6 @@ __all__ = [
     "load_checkpoint",
     "load_checkpoint_file",
     "read_header",
+    "recognizer_only",
     "save_checkpoint",
 ]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from ..config import OcrConfig
 from .line_data import DataError, check_characters, labels_ignore_case, load_folder, split_by_document
-from .recognizer_io import DEFAULT_BASE, load_recognizer
+from .recognizer_io import DEFAULT_BASE, compact_base, load_recognizer
 from .synthetic import synthetic_lines
-from .trainer import LabelEncoder, TrainOptions, finetune
+from .trainer import SPACES_CHOICES, LabelEncoder, TrainOptions, finetune
 
 DEFAULT_EPOCHS = 4
 DEFAULT_LR = 2e-5  # low end of the published range: 5e-5 made held-out SROIE receipts worse (README)
@@ -46,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-augment", action="store_true", help="train on the lines exactly as cut (no augmentation)")
     parser.add_argument("--strict-characters", action="store_true", help="refuse (instead of skipping) lines with characters the checkpoint cannot emit")
     parser.add_argument("--case", choices=("auto", "sensitive", "insensitive"), default="auto", help="auto: labels without any lower-case letter are taken as case-insensitive")
+    parser.add_argument(
+        "--spaces", choices=SPACES_CHOICES, default="auto",
+        help="recognition settings written for the engine: auto = the better on validation of the base's and off "
+        "(off without validation); base = the base's (space heuristic on); off = no inserted spaces",
+    )
+    parser.add_argument("--full-checkpoint", action="store_true", help="write the base's detector and orientation classifier too (default: the recognizer only, naming its base)")
+    parser.add_argument("--store", choices=("float16", "float32"), default="float16", help="weight precision in the file (default float16: half the size, loaded as float32)")
     parser.add_argument("--device", default=None, help="torch device (default: CUDA when available, else CPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
@@ -72,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     try:
         base = load_recognizer(args.base)
+        save_base = None if args.full_checkpoint else compact_base(base, args.out)
         train_data = load_folder(args.train, height=config.rec_height, crop_padding=config.crop_padding)
         if args.val is not None:
             val_data = load_folder(args.val, height=config.rec_height, crop_padding=config.crop_padding)
@@ -123,6 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         device=device,
         augmentation=None if args.no_augment else TrainOptions().augmentation,
         config=config,
+        spaces=args.spaces,
+        compact_base=save_base,
+        store_dtype=args.store,
     )
     metadata = {
         "name": args.out.stem,
@@ -147,7 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"before: {result.before.summary() if result.before else 'no validation lines'}")
     if result.best_epoch is not None:
         print(f"after:  {result.best.summary() if result.best else '(no validation)'} (epoch {result.best_epoch})")
-        print(f"wrote {result.checkpoint}")
+        kind = f"recognizer only, on {save_base}" if save_base else "full checkpoint"
+        print(f"wrote {result.checkpoint} ({kind}, {args.store}, {result.checkpoint.stat().st_size / 2**20:.1f} MB)")
+        print(f"recognition settings for the engine: {result.recognition} (spaces {result.spaces})")
         if result.before and result.best and result.best.cer > result.before.cer:
             print("warning: no epoch beat the base checkpoint on the validation lines")
     else:

@@ -4,7 +4,15 @@ The network is trained exactly as inference runs it: lines are batched by `pipel
 (height 48, aspect kept, right-padded, at least `min_width` wide) and the module's own pooling is kept, so the
 CTC has the inference number of time steps (W / 8), the padding included (the padded steps learn blank, as
 inference decodes them). Validation reads the held-out lines through `pipeline.recognition.recognize_lines`
-with the engine's recognition settings, so its numbers are what the app would read on those crops.
+with `recognition_settings` (the engine's own function), so its numbers are what the app would read on those
+crops. Each epoch is validated with the base's recognition settings and (`spaces="auto"`) without the space
+heuristic, which a tuned recognizer that learned its documents' spaces no longer needs; the better one is
+written into the checkpoint's header ("recognition"), and the engine applies it whenever that checkpoint is
+loaded.
+
+With `max_minutes`, the learning-rate schedule is fitted to the time: after a few steps the number of steps
+that fit before the deadline is estimated from their pace, and the cosine decay ends there instead of at
+the last planned epoch (on a slow machine the run is cut, but its learning rate has still come down).
 
 Interrupting (Ctrl-C = KeyboardInterrupt, from anywhere in the loop) stops training; the best epoch so far
 has already been written, atomically, after the epoch that made it best.
@@ -24,13 +32,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..config import OcrConfig
+from ..checkpoints import STORED_DTYPES
+from ..config import CHECKPOINT_RECOGNITION_SETTINGS, OcrConfig
 from ..pipeline.lines import HostLines, prepare_line_batch
-from ..pipeline.recognition import batch_width, recognize_lines
+from ..pipeline.recognition import batch_width, recognition_settings, recognize_lines
 from .augment import Augmentation, augment_line
 from .line_data import LineSample
 from .metrics import Scores, score_lines
 from .recognizer_io import RecognizerCheckpoint as Recognizer, save_recognizer
+
+# Recognition settings without inserted spaces: the recognizer's own spaces only.
+SPACES_OFF: dict = {"space_margin_threshold": None, "space_gap_ratio": 0.0}
+SPACES_CHOICES = ("auto", "base", "off")
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,13 @@ class TrainOptions:
     device: str = "cpu"
     augmentation: Augmentation | None = field(default_factory=Augmentation)
     config: OcrConfig = field(default_factory=OcrConfig)  # crop margin and recognition settings of inference
+    # Recognition settings written for the engine: "auto" = the better on validation of the base's and
+    # SPACES_OFF (SPACES_OFF without validation lines); "base" = the base's; "off" = SPACES_OFF.
+    spaces: str = "auto"
+    # None: a full checkpoint (the base's detector and orientation classifier beside the recognizer); else
+    # the name of the base a recognizer-only checkpoint runs with (recognizer_io.compact_base).
+    compact_base: str | None = None
+    store_dtype: str = "float32"  # or "float16" (half the file; see the README for the measured effect)
 
 
 @dataclass(frozen=True)
@@ -66,6 +86,7 @@ class EpochRecord:
     lines: int
     seconds: float
     val: Scores | None
+    spaces: str = "base"  # the recognition settings `val` was read with: "base" or "off"
 
 
 @dataclass
@@ -81,6 +102,8 @@ class FinetuneResult:
     seconds: float
     peak_memory_mb: float
     skipped_too_long: list[LineSample]
+    recognition: dict = field(default_factory=dict)  # the settings written into the checkpoint
+    spaces: str = "base"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -201,8 +224,11 @@ class _Logits(nn.Module):
         return self.network(x)
 
 
-def validate(recognizer: Recognizer, lines: Sequence[LineSample], config: OcrConfig) -> tuple[Scores, list[str]]:
-    """Scores of `recognizer` on `lines` read as inference reads them, and the texts it read."""
+def validate(
+    recognizer: Recognizer, lines: Sequence[LineSample], config: OcrConfig, recognition: dict | None = None
+) -> tuple[Scores, list[str]]:
+    """Scores of `recognizer` on `lines` read as inference reads them (with `config` and a checkpoint's
+    `recognition` settings over it; None = the recognizer's own), and the texts it read."""
     was_training = recognizer.network.training
     recognizer.network.eval()
     try:
@@ -210,13 +236,7 @@ def validate(recognizer: Recognizer, lines: Sequence[LineSample], config: OcrCon
             _Logits(recognizer.network),
             HostLines([sample.crop for sample in lines]),
             recognizer.characters,
-            height=config.rec_height,
-            min_width=config.rec_min_width,
-            batch_size=config.rec_batch_size,
-            max_batch_width=config.rec_max_batch_pixels_width,
-            space_gap_ratio=config.space_gap_ratio,
-            space_margin_threshold=config.space_margin_threshold,
-            call_overhead=config.rec_call_overhead_columns,
+            **recognition_settings(config, recognizer.recognition if recognition is None else recognition),
         )
     finally:
         recognizer.network.train(was_training)
@@ -275,6 +295,12 @@ def describe(base: str, lines: int, epoch: int, before: Scores | None, after: Sc
     return text
 
 
+def explicit_settings(config: OcrConfig, recognition: dict) -> dict:
+    """Every checkpoint recognition setting's value with `recognition` over `config` (what a header records)."""
+    effective = config.with_options(**recognition)
+    return {name: getattr(effective, name) for name in CHECKPOINT_RECOGNITION_SETTINGS}
+
+
 def _better(candidate: Scores, best: Scores | None) -> bool:
     if best is None:
         return True
@@ -327,8 +353,32 @@ def finetune(
     steps_per_epoch = len(plan_epoch(train_lines, np.random.default_rng(0), options))
     total_steps = steps_per_epoch * options.epochs
     warmup = min(options.warmup_steps, max(1, total_steps // 10))
+    if options.spaces not in SPACES_CHOICES:
+        raise ValueError(f"spaces must be one of {SPACES_CHOICES}, got {options.spaces!r}")
+    if options.store_dtype not in STORED_DTYPES:
+        raise ValueError(f"store_dtype must be one of {sorted(STORED_DTYPES)}, got {options.store_dtype!r}")
+    base_settings = dict(recognizer.recognition)
+    candidates = {"base": base_settings, "off": SPACES_OFF}
+    if options.spaces != "auto" or not val_lines:
+        only = "base" if options.spaces == "base" else "off"
+        candidates = {only: candidates[only]}
 
-    before = validate(recognizer, val_lines, options.config)[0] if val_lines else None
+    def evaluate() -> tuple[Scores | None, str]:
+        """The best validation of the current weights over the candidate settings, and its settings' name."""
+        chosen: tuple[Scores | None, str] = (None, next(iter(candidates)))
+        for label, settings in candidates.items():
+            if not val_lines:
+                break
+            scores = validate(recognizer, val_lines, options.config, settings)[0]
+            if progress and len(candidates) > 1:
+                tqdm.write(f"  spaces {label}: {scores.summary()}")
+            if _better(scores, chosen[0]):
+                chosen = (scores, label)
+        return chosen
+
+    val_started = time.monotonic()
+    before = validate(recognizer, val_lines, options.config, base_settings)[0] if val_lines else None
+    val_seconds = (time.monotonic() - val_started) * len(candidates)
     if before is not None and progress:
         tqdm.write(f"before: {before.summary()}")
     history: list[EpochRecord] = []
@@ -339,8 +389,11 @@ def finetune(
     interrupted = stopped_by_time = False
     deadline = started + options.max_minutes * 60 if options.max_minutes else math.inf
     global_step = 0
+    scheduled_steps = total_steps  # fitted to the deadline once the pace is known
+    step_seconds = 0.0
+    chosen_spaces = next(iter(candidates))
 
-    def write(epoch: int, scores: Scores | None) -> Path:
+    def write(epoch: int, scores: Scores | None, spaces: str) -> Path:
         header = dict(metadata or {})
         header["finetune"] = {
             **header.get("finetune", {}),
@@ -352,19 +405,32 @@ def finetune(
             "lr": options.lr,
             "seed": options.seed,
             "freeze_backbone_stages": options.freeze_backbone_stages,
+            "spaces": spaces,
+            "stored": options.store_dtype,
         }
         header.setdefault("description", describe(header.get("base", recognizer.name), len(train_lines), epoch, before, scores))
-        save_recognizer(recognizer, out_path, header)
+        save_recognizer(
+            recognizer,
+            out_path,
+            header,
+            base=options.compact_base,
+            dtype=STORED_DTYPES[options.store_dtype],
+            recognition=explicit_settings(options.config, candidates[spaces]),
+        )
         return out_path
 
     try:
         for epoch in range(1, options.epochs + 1):
+            if time.monotonic() > deadline:  # the last epoch's validation used the time up
+                stopped_by_time = True
+                break
             epoch_started = time.monotonic()
             batches = plan_epoch(train_lines, rng, options)
             losses: list[float] = []
             seen = 0
             bar = tqdm(batches, desc=f"epoch {epoch}/{options.epochs}", unit="batch", disable=not progress, leave=True)
             for step, batch in enumerate(bar, start=1):
+                step_started = time.monotonic()
                 _train_mode(network)
                 samples = [train_lines[i] for i in batch]
                 crops = [
@@ -383,13 +449,18 @@ def finetune(
                 target_lengths = torch.tensor([len(label) for label in labels], dtype=torch.long)
                 input_lengths = torch.full((len(samples),), log_probs.shape[0], dtype=torch.long)
                 loss = ctc(log_probs, targets.to(device), input_lengths, target_lengths).mean()
+                if math.isfinite(deadline) and global_step >= 3:
+                    # Steps that fit in the time left (one more validation kept aside), at the pace so far.
+                    left = deadline - time.monotonic() - val_seconds
+                    scheduled_steps = min(total_steps, global_step + max(0, int(left / (step_seconds / global_step))))
                 for group in optimizer.param_groups:
-                    group["lr"] = options.lr * _lr_factor(global_step, total_steps, warmup)
+                    group["lr"] = options.lr * _lr_factor(global_step, scheduled_steps, warmup)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(trainable, 5.0)
                 optimizer.step()
                 global_step += 1
+                step_seconds += time.monotonic() - step_started
                 value = float(loss.detach())
                 losses.append(value)
                 step_losses.append(value)
@@ -403,17 +474,17 @@ def finetune(
                     break
             bar.close()
             del logits, log_probs, loss, inputs
-            scores = validate(recognizer, val_lines, options.config)[0] if val_lines else None
-            record = EpochRecord(epoch, float(np.mean(losses)), seen, time.monotonic() - epoch_started, scores)
+            scores, spaces = evaluate()
+            record = EpochRecord(epoch, float(np.mean(losses)), seen, time.monotonic() - epoch_started, scores, spaces)
             history.append(record)
             if progress:
                 tqdm.write(
                     f"epoch {epoch}: train loss {record.train_loss:.4f}, {seen} lines in {record.seconds:.0f} s"
-                    + (f"; validation {scores.summary()}" if scores else "")
+                    + (f"; validation {scores.summary()}, spaces {spaces}" if scores else "")
                 )
             if scores is None or _better(scores, best):
-                best, best_epoch = scores, epoch
-                written = write(epoch, scores)
+                best, best_epoch, chosen_spaces = scores, epoch, spaces
+                written = write(epoch, scores, spaces)
             if on_epoch is not None:
                 on_epoch(record)
             if stopped_by_time:
@@ -438,4 +509,6 @@ def finetune(
         seconds=time.monotonic() - started,
         peak_memory_mb=peak_memory_mb(),
         skipped_too_long=too_long,
+        recognition=explicit_settings(options.config, candidates[chosen_spaces]),
+        spaces=chosen_spaces,
     )

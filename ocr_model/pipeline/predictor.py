@@ -35,7 +35,7 @@ from .lines import DeviceLines, HostLines, LineSource
 from .line_orientation import upside_down_probabilities
 from .page_rotation import choose_rotation, rotate_image, rotate_predictions_back
 from .reading_order import reading_order, reading_order_of_upside_down_page
-from .recognition import LineReading, recognize_lines
+from .recognition import LineReading, recognition_settings, recognize_lines
 from .words import word_polygons
 
 # Images whose sides are both below this cannot hold a readable line: empty result.
@@ -326,20 +326,16 @@ class OcrModel:
         return polygons, heights
 
     def _recognize(self, lines: LineSource | list[np.ndarray], config: OcrConfig) -> list[LineReading]:
+        settings = recognition_settings(config)  # self.config holds the checkpoint's own settings (build_model)
+        if self.width_buckets:
+            settings["call_overhead"] = 0.0  # buckets fix the shapes anyway: plain filling there
         return recognize_lines(
             self.recognizer,
             lines,
             self.characters,
-            height=config.rec_height,
-            min_width=config.rec_min_width,
-            batch_size=config.rec_batch_size,
-            max_batch_width=config.rec_max_batch_pixels_width,
-            space_gap_ratio=config.space_gap_ratio,
-            space_margin_threshold=config.space_margin_threshold,
+            **settings,
             width_buckets=self.width_buckets,
             batch_buckets=self.batch_buckets,
-            # Buckets fix the shapes anyway: plain filling there.
-            call_overhead=0.0 if self.width_buckets else config.rec_call_overhead_columns,
         )
 
     def _fix_orientation(self, lines: LineSource, config: OcrConfig) -> tuple[LineSource, list[int]]:
@@ -477,7 +473,11 @@ def build_model(
 
     `device` defaults to `select_device()`; `threads` (on CPU: torch's process-wide intra-op threads)
     to `configure_cpu_threads()`'s default. `precision` is the networks' dtype (default:
-    `select_precision(device)`); the pipeline around them always works in float32."""
+    `select_precision(device)`); the pipeline around them always works in float32.
+
+    A checkpoint's own recognition settings (its header's "recognition", e.g. a fine-tuned recognizer
+    read without the space heuristic) replace those fields of `config`; per-call options still win.
+    The built-ins carry none."""
     from ..checkpoints import load_checkpoint
     from ..networks import load_orientation_classifier, prepare_for_inference
 
@@ -497,7 +497,7 @@ def build_model(
         characters=loaded.characters,
         # A checkpoint without its own line-orientation classifier uses the default one.
         orientation_classifier=ready(loaded.orientation or load_orientation_classifier()),
-        config=config,
+        config=(config or OcrConfig()).with_options(**loaded.recognition),
         device=device,
         checkpoint=loaded.name,
     )

@@ -12,11 +12,13 @@ import math
 import unicodedata
 from dataclasses import dataclass
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
+from ..config import OcrConfig
 from .lines import LineSource, as_line_source, pad_rows, prepare_line_batch, resize_line  # noqa: F401 (re-exported)
 from .words import WordSpan, split_words
 
@@ -209,6 +211,23 @@ def insert_gap_spaces(chars: list[str], steps: list[int], gap_ratio: float) -> l
             result.append(" ")
         result.append(right)
     return result
+
+
+def recognition_settings(config: OcrConfig, checkpoint: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """`recognize_lines`' keyword arguments from `config`, with a checkpoint's own recognition settings (its
+    header's "recognition", see config.CHECKPOINT_RECOGNITION_SETTINGS) over it. The one place where the
+    engine (predictor) and the fine-tuner's validation turn settings into a read, so both read alike."""
+    if checkpoint:
+        config = config.with_options(**checkpoint)
+    return {
+        "height": config.rec_height,
+        "min_width": config.rec_min_width,
+        "batch_size": config.rec_batch_size,
+        "max_batch_width": config.rec_max_batch_pixels_width,
+        "space_gap_ratio": config.space_gap_ratio,
+        "space_margin_threshold": config.space_margin_threshold,
+        "call_overhead": config.rec_call_overhead_columns,
+    }
 
 
 @torch.inference_mode()

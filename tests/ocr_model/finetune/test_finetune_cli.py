@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from safetensors import safe_open
 
 from finetune_helpers import rendered_folder, tiny_recognizer
@@ -73,3 +74,62 @@ def test_val_fraction_zero_trains_on_everything_and_keeps_the_last_epoch(tmp_pat
         header = json.loads(handle.metadata()[FORMAT_KEY])
     assert header["finetune"]["best_epoch"] == 2 and header["finetune"]["validation_best"] is None
     assert header["finetune"]["train_lines"] == 8
+
+
+def _header(path):
+    with safe_open(str(path), framework="pt") as handle:
+        return json.loads(handle.metadata()[FORMAT_KEY]), {key: handle.get_tensor(key).dtype for key in handle.keys()}
+
+
+def test_default_output_is_the_recognizer_only_in_float16_naming_its_base(tmp_path, tiny_base, capsys):
+    from ocr_model.checkpoints import load_checkpoint
+
+    data = rendered_folder(tmp_path / "data")
+    out = tmp_path / "tuned.safetensors"
+    common = ["--train", str(data), "--base", str(tiny_base), "--epochs", "1", "--lr", "1e-3", "--synthetic", "0", "--quiet"]
+    assert main([*common, "--out", str(out), "--val-fraction", "0.25"]) == 0
+    printed = capsys.readouterr().out
+    assert "(recognizer only, on tiny-base, float16," in printed and "recognition settings for the engine:" in printed
+    header, dtypes = _header(out)
+    assert header["base"] == "tiny-base" and set(header["architecture"]) == {"recognizer"}
+    assert set(dtypes.values()) <= {torch.float16, torch.int64} and all(key.startswith("recognizer.") for key in dtypes)
+    # the settings chosen on validation are written out in full, and the engine applies them with this checkpoint
+    assert set(header["recognition"]) == {"space_margin_threshold", "space_gap_ratio"}
+    assert header["finetune"]["spaces"] in ("base", "off") and header["finetune"]["stored"] == "float16"
+    loaded = load_checkpoint(out)
+    assert loaded.base == "tiny-base" and loaded.recognition == header["recognition"]
+    assert loaded.detector.config == load_checkpoint(tiny_base).detector.config
+
+    full = tmp_path / "full.safetensors"
+    assert main([*common, "--out", str(full), "--val-fraction", "0.25", "--full-checkpoint", "--store", "float32"]) == 0
+    header, dtypes = _header(full)
+    assert set(header["architecture"]) == {"detector", "recognizer"} and torch.float16 not in dtypes.values()
+    assert full.stat().st_size > out.stat().st_size
+
+
+@pytest.mark.parametrize("spaces, threshold", [("off", None), ("base", -2.5)])
+def test_spaces_choice_is_written_for_the_engine(tmp_path, tiny_base, spaces, threshold):
+    data = rendered_folder(tmp_path / "data")
+    out = tmp_path / "s.safetensors"
+    args = ["--train", str(data), "--base", str(tiny_base), "--epochs", "1", "--synthetic", "0", "--quiet", "--out", str(out)]
+    assert main([*args, "--spaces", spaces, "--val-fraction", "0.25"]) == 0
+    header, _ = _header(out)
+    assert header["recognition"] == {"space_margin_threshold": threshold, "space_gap_ratio": 0.0}
+    assert header["finetune"]["spaces"] == spaces
+
+
+def test_without_validation_lines_auto_spaces_means_off(tmp_path, tiny_base):
+    data = rendered_folder(tmp_path / "data")
+    out = tmp_path / "n.safetensors"
+    args = ["--train", str(data), "--base", str(tiny_base), "--epochs", "1", "--synthetic", "0", "--quiet", "--out", str(out)]
+    assert main([*args, "--val-fraction", "0"]) == 0
+    assert _header(out)[0]["recognition"]["space_margin_threshold"] is None
+
+
+def test_a_recognizer_only_output_must_sit_beside_a_base_file(tmp_path, tiny_base, capsys):
+    data = rendered_folder(tmp_path / "data")
+    elsewhere = tmp_path / "elsewhere" / "tuned.safetensors"
+    args = ["--train", str(data), "--base", str(tiny_base), "--epochs", "1", "--quiet", "--out", str(elsewhere)]
+    assert main(args) == 1
+    assert "must be written beside tiny-base.safetensors" in capsys.readouterr().err and not elsewhere.exists()
+    assert main([*args, "--full-checkpoint", "--synthetic", "0"]) == 0 and elsewhere.is_file()
