@@ -7,6 +7,7 @@ too. Pure: no Gradio, no engine calls (the handler reads the page with each chec
 
 from __future__ import annotations
 
+import difflib
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,16 @@ from ocr_model.types import Predictions
 # (intersection over union): tight enough that neighbouring lines never pair, loose enough for two
 # detectors' slightly different boxes around one line.
 PAIRING_IOU = 0.5
+
+# Colours of the table (inline, so the view needs no stylesheet): a row whose texts differ, a row only one
+# checkpoint found, and the characters that differ inside a row. Translucent, so they tint the theme's own
+# background and keep its text colour (readable in light and dark mode); the "≠" cell and underlined
+# characters say the same without colour.
+CHANGED_ROW_STYLE = "background-color: rgba(245, 158, 11, 0.22)"
+MISSING_ROW_STYLE = "background-color: rgba(239, 68, 68, 0.18)"
+CHANGED_TEXT_STYLE = (
+    "background-color: rgba(234, 88, 12, 0.35); color: inherit; text-decoration: underline; border-radius: 2px"
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,13 @@ class ComparedLine:
     @property
     def differs(self) -> bool:
         return self.number_a is None or self.number_b is None or self.text_a != self.text_b
+
+    @property
+    def kind(self) -> str:
+        """"same", "changed" (both read it, differently) or "missing" (only one checkpoint found it)."""
+        if self.number_a is None or self.number_b is None:
+            return "missing"
+        return "changed" if self.text_a != self.text_b else "same"
 
 
 @dataclass(frozen=True)
@@ -67,8 +85,10 @@ class Comparison:
         ]
 
     def html(self) -> str:
-        """The summary and the table as HTML, differing rows marked (class and a ≠ cell, not colour alone).
-        Every text is escaped: line texts come from the image, names from file names."""
+        """The summary and the table as HTML, differing rows marked: coloured (a changed read amber, a line
+        only one checkpoint found red), with the characters that differ highlighted and underlined, plus a
+        class and a ≠ cell (not colour alone). Every text is escaped: line texts come from the image, names
+        from file names."""
         a, b = html.escape(self.name_a), html.escape(self.name_b)
         count = len(self.lines)
         if count == 0:
@@ -84,15 +104,39 @@ class Comparison:
         table = (
             "<table class='compare-table'><thead><tr><th scope='col'>Line</th>"
             f"<th scope='col'>{a}</th><th scope='col'>{b}</th><th scope='col'>Differs</th></tr></thead><tbody>"
-            + "".join(
-                f"<tr class='{'differs' if line.differs else 'same'}'><td>{html.escape(_number(line))}</td>"
-                f"<td>{html.escape(line.text_a)}</td><td>{html.escape(line.text_b)}</td>"
-                f"<td>{'≠' if line.differs else ''}</td></tr>"
-                for line in self.lines
-            )
+            + "".join(_row_html(line) for line in self.lines)
             + "</tbody></table>"
         )
         return f"<div class='compare-view'><p class='compare-summary'>{head}{timing}</p>{table}</div>"
+
+
+def _row_html(line: ComparedLine) -> str:
+    kind = line.kind
+    if kind == "changed":
+        text_a, text_b = marked_differences(line.text_a, line.text_b)
+    else:
+        text_a, text_b = html.escape(line.text_a), html.escape(line.text_b)
+    style = {"changed": f" style='{CHANGED_ROW_STYLE}'", "missing": f" style='{MISSING_ROW_STYLE}'"}.get(kind, "")
+    classes = "same" if kind == "same" else f"differs {kind}"
+    return (
+        f"<tr class='{classes}'{style}><td>{html.escape(_number(line))}</td><td>{text_a}</td><td>{text_b}</td>"
+        f"<td>{'≠' if line.differs else ''}</td></tr>"
+    )
+
+
+def marked_differences(text_a: str, text_b: str) -> tuple[str, str]:
+    """Both texts as escaped HTML with the characters that differ between them in <mark> (a character
+    diff: "65.20" vs "65. 20" marks only the space)."""
+    matcher = difflib.SequenceMatcher(None, text_a, text_b, autojunk=False)
+    parts_a: list[str] = []
+    parts_b: list[str] = []
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        for parts, text in ((parts_a, text_a[a0:a1]), (parts_b, text_b[b0:b1])):
+            if not text:
+                continue
+            escaped = html.escape(text)
+            parts.append(escaped if tag == "equal" else f"<mark style='{CHANGED_TEXT_STYLE}'>{escaped}</mark>")
+    return "".join(parts_a), "".join(parts_b)
 
 
 def _number(line: ComparedLine) -> str:

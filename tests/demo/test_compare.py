@@ -2,7 +2,16 @@
 
 import numpy as np
 
-from demo.compare import Comparison, ComparedLine, compare_lines, pair_lines
+from demo.compare import (
+    CHANGED_ROW_STYLE,
+    CHANGED_TEXT_STYLE,
+    MISSING_ROW_STYLE,
+    Comparison,
+    ComparedLine,
+    compare_lines,
+    marked_differences,
+    pair_lines,
+)
 
 
 def box(x0, y0, x1, y1):
@@ -50,6 +59,31 @@ def test_summary_counts_and_html_marks_and_escapes():
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
     assert "<strong>2 of 3 lines differ</strong> between <code>ppocrv6-small</code>" in page
     assert "<code>&lt;i&gt;</code>" in Comparison("<i>", "b", lines).html()  # names are escaped too
-    assert page.count("class='differs'") == 2 and page.count("class='same'") == 1
+    assert page.count("class='differs changed'") == 1 and page.count("class='differs missing'") == 1
+    assert page.count("class='same'") == 1
     same = Comparison("a", "b", lines[:1])
     assert same.summary().startswith("**All 1 lines read the same**")
+
+
+def test_rows_that_differ_are_coloured_and_their_differing_characters_marked():
+    lines = (
+        ComparedLine(1, "TOTAL", 1, "TOTAL"),
+        ComparedLine(2, "65.20", 2, "65. 20"),
+        ComparedLine(3, "CASH", None, ""),
+        ComparedLine(None, "", 3, "GST"),
+    )
+    page = Comparison("a", "b", lines).html()
+    rows = page.split("<tr")[2:]  # after the header row
+    assert "style=" not in rows[0] and "<mark" not in rows[0]  # a row read the same is left plain
+    assert f"style='{CHANGED_ROW_STYLE}'" in rows[1]
+    assert f"<td>65.20</td><td>65.<mark style='{CHANGED_TEXT_STYLE}'> </mark>20</td>" in rows[1]
+    assert f"style='{MISSING_ROW_STYLE}'" in rows[2] and f"style='{MISSING_ROW_STYLE}'" in rows[3]
+    assert [line.kind for line in lines] == ["same", "changed", "missing", "missing"]
+
+
+def test_marked_differences_escape_every_part():
+    a, b = marked_differences("<b>1</b>", "<b>7</b>")
+    assert "<b>" not in a + b and a.startswith("&lt;b&gt;") and ">1</mark>" in a and ">7</mark>" in b
+    assert marked_differences("same", "same") == ("same", "same")
+    only_b = marked_differences("", "new")[1]
+    assert only_b == f"<mark style='{CHANGED_TEXT_STYLE}'>new</mark>"
