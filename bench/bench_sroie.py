@@ -53,8 +53,16 @@ def load_ground_truth(box_file: Path) -> list[tuple[np.ndarray, str]]:
     return lines
 
 
-def image_names(data_dir: Path, limit: int | None) -> list[str]:
+def image_names(data_dir: Path, limit: int | None, only: str | None = None) -> list[str]:
+    """Names with an img/NAME.jpg and a box/NAME.csv, sorted; `only` (comma list) keeps those names (an
+    unknown one is an error, so a typo cannot shrink the set silently); `limit` then keeps the first N."""
     names = sorted(path.stem for path in (data_dir / "img").glob("*.jpg") if (data_dir / "box" / f"{path.stem}.csv").exists())
+    if only:
+        wanted = [name.strip() for name in only.split(",") if name.strip()]
+        missing = [name for name in wanted if name not in names]
+        if missing:
+            raise SystemExit(f"--images: no img/NAME.jpg with box/NAME.csv under {data_dir} for {', '.join(missing)}")
+        names = [name for name in names if name in set(wanted)]
     return names[:limit] if limit else names
 
 
@@ -290,6 +298,7 @@ def main() -> None:
         help="comma list of: ours, ours:CHECKPOINT (a built-in name or .safetensors path), rapidocr; ratios are against the last",
     )
     parser.add_argument("--limit", type=int, default=None, help="only the first N images")
+    parser.add_argument("--images", default=None, help="only these images: comma list of names, e.g. 003,065 (a held-out split)")
     parser.add_argument("--options", default="{}", help='JSON dict of predict() options for our engine, e.g. \'{"det_max_side": 2048}\'')
     parser.add_argument("--factory", default=None, help="module:function building our engine instead of get_model() (development)")
     parser.add_argument("--per-image", action="store_true", help="print per-image F1 and seconds")
@@ -301,7 +310,7 @@ def main() -> None:
         worker(args.worker, args.data, json.loads(args.options), args.factory)
         return
 
-    names = image_names(args.data, args.limit)
+    names = image_names(args.data, args.limit, args.images)
     if not names:
         raise SystemExit(f"no img/*.jpg with a matching box/*.csv under {args.data}")
     print(f"{len(names)} images from {args.data}; CPU threads available: {os.cpu_count()}; options: {args.options}")

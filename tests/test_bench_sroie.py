@@ -46,3 +46,15 @@ def test_score_sums_counts_over_images(tmp_path):
     metrics = bench.score(report, tmp_path, ["a"])
     assert metrics["word_precision"] == pytest.approx(2 / 3) and metrics["word_recall"] == 1.0
     assert metrics["line_recall"] == 1.0 and metrics["median_seconds"] == 0.5
+
+
+def test_images_picks_a_subset_by_name_and_refuses_unknown_names(tmp_path):
+    for folder in ("img", "box"):
+        (tmp_path / folder).mkdir()
+    for name in ("003", "065", "096"):
+        (tmp_path / "img" / f"{name}.jpg").write_bytes(b"")
+        (tmp_path / "box" / f"{name}.csv").write_text("")
+    assert bench.image_names(tmp_path, None) == ["003", "065", "096"]
+    assert bench.image_names(tmp_path, None, "096, 003") == ["003", "096"]
+    with pytest.raises(SystemExit, match="for 999"):
+        bench.image_names(tmp_path, None, "003,999")
