@@ -11,7 +11,6 @@ import pypdfium2 as pdfium
 import pytest
 
 from ocr_model.exporters import PdfPage, to_hocr, to_json, to_layout_text, to_searchable_pdf, to_text
-from ocr_model.exporters.pdf import pdf_text
 from ocr_model.types import Predictions, Word
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -166,12 +165,6 @@ def test_searchable_pdf_of_a_turned_page_shows_it_upright_and_keeps_jpeg_bytes()
         to_searchable_pdf(PdfPage(b"\x89PNG....", turned))
     with pytest.raises(ValueError, match="at least one page"):
         to_searchable_pdf([])
-
-
-def test_pdf_text_keeps_latin_and_replaces_what_the_standard_font_cannot_encode():
-    assert pdf_text("Café €3") == "Café €3"
-    assert pdf_text("Łódź") == "?ódz"  # Ł has no cp1252 form, ó has, ź loses its accent
-    assert pdf_text("合計") == "??"
 
 
 def test_searchable_pdf_pages_are_the_given_image_and_the_text_layer_only():

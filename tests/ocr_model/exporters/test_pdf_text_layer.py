@@ -9,6 +9,7 @@ sets OCR_REQUIRE_POPPLER=1, which turns a missing `pdftotext` into a failure ins
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -22,7 +23,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr_model.exporters import PdfPage, to_searchable_pdf
-from ocr_model.exporters.pdf import line_runs
+from ocr_model.exporters.pdf import ASCENT, DESCENT, glyphless_font, line_runs
 from ocr_model.types import Predictions, Word
 
 ASSETS = Path(__file__).resolve().parents[3] / "assets"
@@ -35,7 +36,7 @@ def pdftotext(data: bytes, *options: str, tmp_path: Path) -> str:
         pytest.skip("pdftotext not installed (apt-get install -y poppler-utils)")
     path = tmp_path / "page.pdf"
     path.write_bytes(data)
-    return subprocess.run(["pdftotext", *options, str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(["pdftotext", *options, str(path), "-"], capture_output=True, encoding="utf-8", check=True).stdout
 
 
 def pdfium_text(data: bytes) -> str:
@@ -175,7 +176,81 @@ def test_poppler_word_boxes_are_the_word_boxes(tmp_path):
             assert x0 == pytest.approx(points[:, 0].min(), abs=0.5), text
     # "led" and "by" overlapped by 2 px: their runs are cut apart with a gap poppler reads as a space
     led, by = boxes[2], boxes[3]
-    assert by[1] - led[3] >= 0.25 * 30 / 0.925 - 0.01
+    assert by[1] - led[3] >= 0.25 * 30 / (ASCENT - DESCENT) - 0.01
+
+
+# Latin, accented, CJK (one character, a word, a word ending in an ideographic comma), symbols, and
+# a character beyond U+FFFF (U+20BB7, common in Japanese names): the standard font wrote "?" for all
+# but the Latin-1 ones ("月" came out as "?" on a receipt)
+MIXED_ROWS = [
+    [("Invoice", 40, 200), ("月", 220, 250), ("日本語", 270, 360), ("2024年", 380, 500)],
+    [("Café", 40, 130), ("€3,50", 150, 260), ("½", 280, 300), ("Łódź", 320, 420)],
+    [("東京都、", 40, 160), ("\U00020BB7野家", 180, 290), ("→", 310, 330), ("naïve", 350, 460)],
+]
+
+
+def page_of_rows(rows, height=30, pitch=50, size=(400, 600)):
+    """A result built by hand: one line per row of (word, x0, x1), words `height` px tall."""
+    polygons, texts, words = [], [], []
+    for row, items in enumerate(rows):
+        y0 = 40 + row * pitch
+        quads = [np.array([[a, y0], [b, y0], [b, y0 + height], [a, y0 + height]], dtype=np.float32) for _, a, b in items]
+        words.append(tuple(Word(text, quad, 0.9) for (text, _, _), quad in zip(items, quads)))
+        polygons.append(np.array([[items[0][1], y0], [items[-1][2], y0], [items[-1][2], y0 + height], [items[0][1], y0 + height]], dtype=np.float32))
+        texts.append(" ".join(text for text, _, _ in items))
+    return Predictions(polygons, texts, [0.9] * len(rows), size, words=words)
+
+
+def test_every_character_is_extracted_as_itself_by_poppler_and_pdfium(tmp_path):
+    predictions = page_of_rows(MIXED_ROWS)
+    expected = ocr_words(predictions)
+    data = to_searchable_pdf(PdfPage(np.full((400, 600, 3), 255, dtype=np.uint8), predictions), dpi=72)
+    for found in (pdfium_text(data).split(), pdftotext(data, "-raw", tmp_path=tmp_path).split(), pdftotext(data, tmp_path=tmp_path).split()):
+        assert word_f1(found, expected) == 1.0
+        assert found == expected
+    # one line per row, each word's poppler box on its OCR box (the font's cell: CJK is no wider)
+    assert [line.split() for line in pdftotext(data, "-raw", tmp_path=tmp_path).splitlines() if line.strip()] == [
+        [word for word, _, _ in row] for row in MIXED_ROWS
+    ]
+    xhtml = pdftotext(data, "-bbox", tmp_path=tmp_path)
+    boxes = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', xhtml)
+    assert [box[4] for box in boxes] == expected
+    for (x0, y0, x1, y1, text), word in zip(boxes, [word for line in predictions.words for word in line]):
+        (left, top), (right, bottom) = word.polygon.min(axis=0), word.polygon.max(axis=0)  # 72 dpi: pixels are points
+        assert [float(x0), float(y0), float(x1), float(y1)] == pytest.approx([left, top, right, bottom], abs=0.5), text
+    # still invisible: the page renders as its blank image in PDFium and in poppler, with no font errors
+    document = pdfium.PdfDocument(data)
+    assert int(document[0].render(scale=1).to_numpy().min()) >= 250
+    document.close()
+    if shutil.which("pdftoppm"):
+        (tmp_path / "mixed.pdf").write_bytes(data)
+        rendered = subprocess.run(["pdftoppm", "-r", "72", "-gray", str(tmp_path / "mixed.pdf")], capture_output=True, check=True)
+        assert rendered.stderr == b"" and min(rendered.stdout[-600 * 400 :]) >= 250
+        listed = subprocess.run(["pdftotext", str(tmp_path / "mixed.pdf"), "-"], capture_output=True, check=True)
+        assert listed.stderr == b""
+
+
+def test_the_text_layer_font_is_a_glyphless_composite_font_with_a_to_unicode_map():
+    """Type0 font, Identity-H, CIDFontType2 with a CIDToGIDMap, a ToUnicode CMap and the
+    glyphless TrueType font embedded: what lets any character be written and extracted. The font
+    is well formed (FreeType loads it; fontTools checks its checksums) and its one glyph fills
+    nothing, with the character's cell as its box."""
+    predictions = page_of_rows(MIXED_ROWS[:1])
+    data = to_searchable_pdf(PdfPage(np.full((400, 600, 3), 255, dtype=np.uint8), predictions), dpi=72)
+    for entry in (b"/Subtype /Type0", b"/Encoding /Identity-H", b"/Subtype /CIDFontType2", b"/CIDToGIDMap 7 0 R", b"/ToUnicode 8 0 R", b"/FontFile2"):
+        assert entry in data, entry
+    ImageFont.truetype(io.BytesIO(glyphless_font()), 40)  # raises if FreeType cannot load it
+    ttLib = pytest.importorskip("fontTools.ttLib")
+    from fontTools.pens.areaPen import AreaPen
+
+    font = ttLib.TTFont(io.BytesIO(glyphless_font()), checkChecksums=2)
+    assert font["maxp"].numGlyphs == 2 and font["head"].unitsPerEm == 1000
+    name = font.getGlyphOrder()[1]
+    glyph = font["glyf"][name]
+    assert (glyph.xMin, glyph.yMin, glyph.xMax, glyph.yMax) == (0, round(DESCENT * 1000), font["hmtx"][name][0], round(ASCENT * 1000))
+    pen = AreaPen(font.getGlyphSet())
+    font.getGlyphSet()[name].draw(pen)
+    assert pen.value == 0
 
 
 def test_a_line_without_word_boxes_is_split_into_words_in_proportion():
