@@ -3,10 +3,12 @@
 Optional: `pip install -r requirements-ray.txt`. The app and `python -m ocr_model` never import this module.
 
     python -m ocr_model.batch.distributed ../shared/eval/sroie-dev/img --out results/ [--address auto] [--actors 4]
+        [--checkpoint ppocrv6-tiny]
 
 Pipeline: `ray.data.read_binary_files` (local folders, globs or any filesystem Ray reads, e.g. s3://...)
 -> `map_batches(OcrPredictor, concurrency=N)`: each actor loads the model once (one GPU per actor when CUDA
-is available) and decodes + predicts a batch of files -> `write_datasink(JsonLinesDatasink(out))`: one line
+is available; the checkpoint is resolved here, in the driver, and passed to every actor as an argument, so
+actors never read OCR_CHECKPOINT from their own environment) and decodes + predicts a batch of files -> `write_datasink(JsonLinesDatasink(out))`: one line
 per input, the JSON `python -m ocr_model --out` writes (`{"file": path, **Predictions.to_dict()}` for an
 image, `{"file", "page_count", "pages": [...]}` for a PDF), or `{"file": path, "error": why}` for a file that
 could not be read.
@@ -48,10 +50,18 @@ class OcrPredictor:
     Output batch: {"file": [...], "error": [None or why], "result": [JSON text or None]}.
     """
 
-    def __init__(self, options: dict[str, Any] | None = None, device: str | None = None, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        options: dict[str, Any] | None = None,
+        device: str | None = None,
+        threads: int | None = None,
+        checkpoint: str | None = None,
+    ) -> None:
         from ..pipeline.predictor import get_model
 
-        self.model = get_model(device=device, threads=threads)
+        # `checkpoint`: a built-in name or a .safetensors path (as `ocr_dataset` resolved it in the driver); None is
+        # the actor's own OCR_CHECKPOINT, else the default (kept for direct use; ocr_dataset always passes one).
+        self.model = get_model(checkpoint, device=device, threads=threads)
         self.options = dict(options or {})
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
@@ -109,12 +119,18 @@ def ocr_dataset(
     gpus_per_actor: float | None = None,
     options: dict[str, Any] | None = None,
     extensions: Sequence[str] = INPUT_EXTENSIONS,
+    checkpoint: str | None = None,
 ) -> "ray.data.Dataset":
     """A lazy Dataset of OCR results (columns file, error, result) for the image and PDF files under `paths`.
 
     `gpus_per_actor` defaults to 1 when this process sees CUDA, else 0 (CPU actors then use `cpus_per_actor`
     torch threads each). `options` are `predict` keyword options, e.g. {"orientation": "off"}.
+    `checkpoint` is a built-in name or a .safetensors path (None: this process's OCR_CHECKPOINT, else the
+    default); it is checked here and passed to every actor, so a file path must be readable on every node.
     """
+    from .cli import _resolve_checkpoint
+
+    checkpoint = _resolve_checkpoint(checkpoint)  # a clear error now, not in every actor
     if gpus_per_actor is None:
         import torch
 
@@ -125,7 +141,12 @@ def ocr_dataset(
     )
     return files.map_batches(
         OcrPredictor,
-        fn_constructor_kwargs={"options": options, "device": device, "threads": None if device != "cpu" else cpus_per_actor},
+        fn_constructor_kwargs={
+            "options": options,
+            "device": device,
+            "threads": None if device != "cpu" else cpus_per_actor,
+            "checkpoint": checkpoint,
+        },
         batch_size=batch_size,
         batch_format="numpy",
         concurrency=actors,
@@ -149,12 +170,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpus-per-actor", type=int, default=1, help="CPUs (torch threads) per actor")
     parser.add_argument("--gpus-per-actor", type=float, default=None, help="GPUs per actor (default: 1 if CUDA is visible here, else 0)")
     parser.add_argument("--orientation", choices=["off", "auto", "all"], default=None, help="180° line check (default: auto)")
+    parser.add_argument(
+        "--checkpoint", default=None, metavar="NAME_OR_PATH",
+        help="built-in checkpoint name (ppocrv6-small, ppocrv6-tiny) or a .safetensors file every node can read "
+        "(default: env OCR_CHECKPOINT of this process, else ppocrv6-small)",
+    )
     args = parser.parse_args(argv)
     ray.init(address=args.address)
     options = {"orientation": args.orientation} if args.orientation else {}
     dataset = ocr_dataset(
         args.inputs, actors=args.actors, batch_size=args.batch_size, cpus_per_actor=args.cpus_per_actor,
-        gpus_per_actor=args.gpus_per_actor, options=options,
+        gpus_per_actor=args.gpus_per_actor, options=options, checkpoint=args.checkpoint,
     )
     write_results(dataset, args.out)
     return 0

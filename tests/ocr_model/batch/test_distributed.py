@@ -85,3 +85,24 @@ def test_ray_results_equal_predict_on_the_same_images(local_ray, tmp_path):
     got, want = document["pages"][0], model.predict(page.image).to_dict()
     assert [line["text"] for line in got["lines"]] == [line["text"] for line in want["lines"]] == ["Second page 9"]
     assert got["image_size"] == want["image_size"]
+
+
+def test_the_checkpoint_reaches_the_actors_as_an_argument(local_ray, tmp_path, monkeypatch):
+    # The actors' environment names no checkpoint (and this process's OCR_CHECKPOINT is read once, here):
+    # every line names the checkpoint given to ocr_dataset.
+    monkeypatch.delenv("OCR_CHECKPOINT", raising=False)
+    make_pages(tmp_path / "in")
+    out = tmp_path / "out"
+    dataset = ocr_dataset(
+        str(tmp_path / "in" / "a.png"), actors=1, batch_size=1, cpus_per_actor=1, gpus_per_actor=0, checkpoint="ppocrv6-tiny"
+    )
+    write_results(dataset, str(out))
+    (row,) = [json.loads(line) for path in sorted(out.glob("*.jsonl")) for line in path.read_text().splitlines()]
+    assert row["checkpoint"] == "ppocrv6-tiny"
+
+
+def test_an_unknown_checkpoint_is_refused_before_any_actor_starts(tmp_path):
+    from ocr_model.checkpoints import CheckpointError
+
+    with pytest.raises(CheckpointError, match="unknown checkpoint"):
+        ocr_dataset(str(tmp_path), checkpoint=str(tmp_path / "missing.safetensors"))
