@@ -22,7 +22,7 @@ def build_history_panel(max_results: int) -> HistoryPanel:
         label=f"History: last {max_results} results of this session (click one to show it again)",
         columns=8,
         fit_columns=False,
-        height=190,
+        height="auto",  # every entry shows (190 px cut off the oldest two; demo/static/page.css sizes the rows)
         allow_preview=False,
         object_fit="contain",
         interactive=False,

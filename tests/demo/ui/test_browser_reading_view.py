@@ -119,3 +119,46 @@ def test_line_numbers_show_on_hover_selection_and_zoom_without_covering_each_oth
     page.locator("#explorer .ocrx-numbers").click()  # "#": all numbers, always
     assert len(page.evaluate(VISIBLE_TAGS)) == lines
     page.close()
+
+
+def test_the_history_shows_every_entry_below_its_label(browser, server, tmp_path):  # noqa: F811
+    """(8) The label covered the first row of thumbnails, and the 190 px height cut off the two oldest entries."""
+    from pdf_samples import text_page
+
+    files = []
+    for n in range(10):
+        text_page([f"Entry {n}"], size=(300, 100), font_size=30, top=30).save(tmp_path / f"entry{n}.png")
+        files.append(str(tmp_path / f"entry{n}.png"))
+    for width, height in ((1366, 900), (390, 844)):
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.goto(server.url)
+        page.get_by_role("tab", name="Batch").click()
+        page.locator("#batch-input input[type=file]").set_input_files(files)
+        expect(page.locator("#batch-input")).to_contain_text("entry9", timeout=30_000)
+        page.locator("#batch-button").click()
+        expect(page.locator("#summary")).to_contain_text("Batch: 10 of 10", timeout=RUN_TIMEOUT_MS)
+        thumbnails = page.locator("#history button.thumbnail-item")
+        expect(thumbnails).to_have_count(10, timeout=30_000)
+        page.locator("#history").scroll_into_view_if_needed()
+        geometry = page.evaluate(
+            """() => { const box = (node) => { const r = node.getBoundingClientRect();
+                    return {left: r.left, top: r.top, right: r.right, bottom: r.bottom}; };
+                const gallery = document.getElementById('history');
+                const label = gallery.querySelector('[data-testid="block-label"], label, .block-label');
+                const clips = [...gallery.querySelectorAll('*')].filter((node) => {
+                    const style = getComputedStyle(node); return /auto|scroll|hidden|clip/.test(style.overflowY)
+                        && node.querySelector('button.thumbnail-item'); });
+                return {label: label && label.offsetParent !== null ? box(label) : null,
+                        thumbs: [...gallery.querySelectorAll('button.thumbnail-item')].map(box),
+                        clips: clips.map((node) => ({box: box(node), scroll: node.scrollHeight, client: node.clientHeight}))}; }"""
+        )
+        thumbs = geometry["thumbs"]
+        for clip in geometry["clips"]:  # nothing hides thumbnails behind a scroll or a cut
+            assert clip["scroll"] <= clip["client"] + 1, (width, clip)
+            for thumb in thumbs:
+                assert clip["box"]["top"] - 1 <= thumb["top"] and thumb["bottom"] <= clip["box"]["bottom"] + 1, (width, clip, thumb)
+        if geometry["label"] is not None:
+            label, first = geometry["label"], thumbs[0]
+            overlap = label["left"] < first["right"] and first["left"] < label["right"] and label["top"] < first["bottom"] and first["top"] < label["bottom"]
+            assert not overlap, (width, label, first)
+        page.close()
