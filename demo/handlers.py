@@ -495,6 +495,7 @@ class BatchOutcome:
     all_records: list[dict[str, Any]] = field(default_factory=list)
     archive: bytes | None = None  # one zip: every file's exports in a folder of its own
     files_read: int = 0  # uploads with at least one result (a PDF counts once)
+    results: tuple[OcrResult, ...] = ()  # every result read, in order (one per image or PDF page)
 
     @property
     def succeeded(self) -> int:
@@ -605,6 +606,7 @@ def batch_request(
     new_history = history or ()
     report = _BatchReport(min_confidence)
     last: OcrResult | None = None
+    read: list[OcrResult] = []
     archive = ExportArchive()
     files_read = 0
     pages_left = config.max_batch_pages  # bounds one request's work: 20 PDFs x 20 pages would be 400 pages
@@ -639,6 +641,7 @@ def batch_request(
         for result in file_results:
             report.read(result)
             last = result
+        read.extend(file_results)
         archive.add(name, document_exports(file_results, name))
         files_read += 1
         del file_results
@@ -652,6 +655,7 @@ def batch_request(
         all_records=report.all_records,
         archive=archive.getvalue(),
         files_read=files_read,
+        results=tuple(read),
     )
 
 

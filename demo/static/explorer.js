@@ -17,6 +17,8 @@ let shown = null;  // what the last build showed, so a re-draw of the same image
 function build() {
   const root = host();
   const data = props.value;
+  // the image had the keyboard focus (e.g. PageDown turned the page): the new image gets it back
+  const refocus = !!view && view.contains(document.activeElement);
   const keep = shown && data && data.image && shown.name === data.name && shown.W === data.width
     && shown.H === data.height ? {scale: S.scale, tx: S.tx, ty: S.ty, zoomed: S.scale > S.min * 1.001, sel: S.sel} : null;
   root.replaceChildren();
@@ -132,6 +134,7 @@ function build() {
   fit();
   if (keep && keep.zoomed) { S.scale = Math.min(S.max, Math.max(S.min, keep.scale)); S.tx = keep.tx; S.ty = keep.ty; apply(); }
   if (keep && keep.sel !== null && lineData(keep.sel)) select(keep.sel, 'restore');
+  if (refocus) view.focus({preventScroll: true});
 }
 
 function measure() {
@@ -431,6 +434,18 @@ function buildSide(main, data) {
   return {panel, mark};
 }
 
+// PageUp / PageDown step through a PDF's pages or a batch's files: they press the page strip's buttons (when it
+// shows) while the focus is on the result, the strip or nowhere in particular; the lines table keeps its own.
+document.addEventListener('keydown', (e) => {
+  if ((e.key !== 'PageUp' && e.key !== 'PageDown') || e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey) return;
+  const at = document.activeElement;
+  const free = !at || at === document.body || !!at.closest('#explorer, #page-nav');
+  if (!free || (at && at.closest('.ocrx-textpanel'))) return;
+  const button = document.getElementById(e.key === 'PageUp' ? 'page-prev' : 'page-next');
+  if (!button || button.offsetParent === null) return;
+  e.preventDefault();
+  if (!button.disabled) button.click();
+});
 document.addEventListener(SELECT_EVENT, e => { if (e.detail.from !== 'image' && e.detail.from !== 'panel') select(e.detail.n, e.detail.from); });
 document.addEventListener('fullscreenchange', () => { if (view) requestAnimationFrame(fit); });
 window.addEventListener('resize', () => { if (view && S.scale <= S.min * 1.001) fit(); else if (view) { measure(); apply(); } });

@@ -15,30 +15,36 @@ import gradio as gr
 
 from demo import handlers
 from demo.engine import model_options
-from demo.files import write_cache_file
 # Document: `History` names it in a string, which Gradio evaluates here (typing.get_type_hints) to find the
 # handlers' gr.SelectData parameter; without it the hints are lost and so is the event data.
 from demo.history import Document, History, OcrResult, entry_pages, get  # noqa: F401
+# PageSet: named in string annotations of the handlers below, evaluated here by Gradio (as Document above).
+from demo.pageset import BATCH, PageSet, batch_set, document_set, entry_set
 from demo.ui.exports import batch_export_files, export_files
 from demo.ui.history import gallery_items
 from demo.ui.page import Page
-from demo.ui.result import NOTHING_SHOWN, Shown, file_stem, present, show, with_batch
+from demo.ui.result import NOTHING_SHOWN, Shown, in_set, present, show, with_batch
 
 NO_IMAGE_MESSAGE = "Please upload, paste or photograph an image first (or click an example)."
 NO_FILES_MESSAGE = "Please add one or more image files first."
+BOTH_INPUTS_MESSAGE = "Both an image and a PDF are chosen: remove one (the × on its box), then press Run OCR again."
 HISTORY_NOTE = "\n\nShown from the history. To run it again (e.g. with other options), upload the image again."
 
 Batch = tuple[str, list[dict[str, Any]]]  # (headline, records at confidence 0) of the batch shown now
 
 
-def session_values(page: Page, shown: Shown, result: OcrResult | None, history: History, batch: Batch | None) -> dict[Any, Any]:
-    """A run's outputs besides the exports: the result panel, the history and the session state."""
+def session_values(
+    page: Page, shown: Shown, result: OcrResult | None, history: History, batch: Batch | None, pages: PageSet | None
+) -> dict[Any, Any]:
+    """A run's outputs besides the exports: the result panel, the history and the session state (the page
+    strip follows in a chained event, `nav_strip`, so that it is not among the API's outputs)."""
     return {
         **shown.values(page.result),
         page.history.gallery: gallery_items(page.services, history),
         page.state.current: result,
         page.state.history: history,
         page.state.batch: batch,
+        page.state.pages: pages,
     }
 
 
@@ -72,17 +78,10 @@ def run(
         handlers.chosen_engine(services.models, checkpoint), services.decode, source, options,
         history, config, min_confidence, show_text, on_page=page_started,
     )
-    shown = show(services, outcome.view, outcome.result)
-    if len(outcome.results) > 1:  # a PDF: the JSON download holds every page
-        document = handlers.document_record(outcome.results, outcome.name, min_confidence)
-        json_file = write_cache_file(services.cache_dir, handlers.record_json(document), f"{file_stem(outcome.name)}_ocr.json")
-        summary = (
-            f"**{len(outcome.results)} pages** read from `{outcome.name}`; showing page 1. The history below "
-            f"keeps the document as one entry, and the exports hold every page.\n\n{shown.summary}"
-        )
-        shown = dataclasses.replace(shown, json_file=json_file, summary=summary)
+    pages = document_set(outcome.results, outcome.name)  # a PDF: its pages, page 1 shown; the JSON holds all
+    shown = in_set(services, show(services, outcome.view, outcome.result), pages, min_confidence)
     return {
-        **session_values(page, shown, outcome.result, outcome.history, None),
+        **session_values(page, shown, outcome.result, outcome.history, None, pages),
         **page.exports.values(export_files(services, outcome.results, outcome.name)),
         page.result.compare: compare_view(page, source, options, outcome.result, compare_with, progress),
     }
@@ -110,10 +109,23 @@ RUN_PARAMETERS = tuple(inspect.signature(run).parameters)[1:]
 
 
 def check_run(*values: Any) -> list[dict[str, Any]]:
-    """Runs before `run`: a missing image (and no PDF) is shown on the input; the results stay."""
+    """Runs before `run`: a missing image (and no PDF), or both at once, is shown on the input; the results stay."""
     named = dict(zip(RUN_PARAMETERS, values))
-    given = bool(named.get("image_path")) or bool(named.get("pdf_path"))
-    return [gr.validate(given, NO_IMAGE_MESSAGE)] + [gr.validate(True, "")] * (len(values) - 1)
+    image, pdf = bool(named.get("image_path")), bool(named.get("pdf_path"))
+    message = BOTH_INPUTS_MESSAGE if image and pdf else NO_IMAGE_MESSAGE
+    return [gr.validate(image != pdf, message)] + [gr.validate(True, "")] * (len(values) - 1)
+
+
+def pdf_chosen(paths: list[str] | None, image: str | None) -> tuple[Any, Any]:
+    """A PDF was chosen: kept for the next Run, and the image cleared. Left alone when there is none, so that
+    this answer, arriving late, cannot clear an example clicked meanwhile."""
+    return (paths[0] if paths else None), (None if image else gr.skip())
+
+
+def image_chosen(image: str | None) -> tuple[Any, Any]:
+    """An image was chosen (uploaded, pasted, photographed, or an example clicked): the PDF box and the PDF kept
+    for the next Run are cleared, so that Run never reads one while the page shows the other."""
+    return (None, None) if image else (gr.skip(), gr.skip())
 
 
 def run_batch(
@@ -144,16 +156,20 @@ def run_batch(
             f"Batch: {outcome.files_read} of {len(paths or [])} files read ({outcome.succeeded} pages and images); "
             "the JSON holds all of them."
         )
-    if outcome.view is None or outcome.last is None:
-        shown = NOTHING_SHOWN
-    else:
-        shown = show(services, outcome.view, outcome.last)
-        headline += " Showing the last one."
+    if len(outcome.results) > 1:
+        headline += " Showing the last one: click a row of the batch summary, or use ◀ ▶ above the image, for another."
+    elif outcome.results:
+        headline += " Showing it."
+    shown = NOTHING_SHOWN if outcome.view is None or outcome.last is None else show(services, outcome.view, outcome.last)
     batch = (headline, outcome.all_records)
+    exports = batch_export_files(services, outcome.archive)
+    statuses = [row[3] for row in outcome.summary_rows]
+    pages = batch_set(outcome.results, statuses, services.config.max_history_bytes, batch, exports)
     return {
-        **session_values(page, with_batch(services, shown, batch, min_confidence), outcome.last, outcome.history, batch),
+        **session_values(page, with_batch(services, shown, batch, min_confidence), outcome.last, outcome.history, batch, pages),
+        page.state.batch_pages: pages,
         page.batch.table: outcome.summary_rows,
-        **page.exports.values(batch_export_files(services, outcome.archive)),
+        **page.exports.values(exports),
         page.result.compare: gr.HTML("", visible=False),
     }
 
@@ -163,12 +179,20 @@ def check_batch(paths: list[str] | None, *others: Any) -> list[dict[str, Any]]:
 
 
 def refilter(
-    page: Page, result: OcrResult | None, batch: Batch | None, min_confidence: float, show_text: bool
+    page: Page,
+    result: OcrResult | None,
+    batch: Batch | None,
+    min_confidence: float,
+    show_text: bool,
+    pages: PageSet | None = None,
 ) -> dict[Any, Any]:
-    """The confidence filter or "Write text on image" moved: re-draw the shown result (no new OCR run)."""
+    """The confidence filter or "Write text on image" moved: re-draw the shown result (no new OCR run); the
+    JSON download stays its set's (the whole PDF, the batch)."""
     if result is None:
         return {component: gr.skip() for component in page.result.outputs()}
     shown = present(page.services, result, min_confidence, show_text)
+    if pages is not None:
+        return in_set(page.services, shown, pages, min_confidence).values(page.result)
     return (shown if batch is None else with_batch(page.services, shown, batch, min_confidence)).values(page.result)
 
 
@@ -180,13 +204,15 @@ def show_history_entry(
     except ValueError as error:
         raise handlers.InputError("That history entry has expired; please run the image again.") from error
     pages = entry_pages(entry)  # a PDF's entry holds all its pages: page 1 is shown, the exports hold all
-    result = pages[0]
-    shown = present(page.services, result, min_confidence, show_text)
+    result, document = pages[0], entry_set(entry)
+    shown = in_set(page.services, present(page.services, result, min_confidence, show_text), document, min_confidence)
     shown = dataclasses.replace(shown, summary=shown.summary + HISTORY_NOTE)
     # the inputs are cleared: Run must not silently re-run the last upload instead of this entry
     return {
         **shown.values(page.result),
         page.state.current: result,
+        page.state.pages: document,
+        **page.result.nav.values(document),
         page.inputs.image: None,
         page.state.batch: None,
         **page.exports.values(export_files(page.services, list(pages), entry.name)),
@@ -194,3 +220,52 @@ def show_history_entry(
         page.state.pdf: None,
         page.result.compare: gr.HTML("", visible=False),  # a comparison belongs to the run that made it
     }
+
+
+def nav_strip(page: Page, pages: PageSet | None) -> dict[Any, Any]:
+    """After /run and /batch (chained, so the strip stays out of their API outputs): the page strip."""
+    return page.result.nav.values(pages)
+
+
+def show_in_set(page: Page, pages: PageSet | None, min_confidence: float, show_text: bool) -> dict[Any, Any]:
+    """Show the result at `pages.position` (no new OCR run): the result panel, the strip, the session state and
+    the set's downloads when it kept them (a batch's zip)."""
+    if pages is None:
+        return {}
+    result = pages.current
+    if result is None:
+        raise handlers.InputError(
+            "That result is no longer kept: the batch held more than this session may keep in memory. "
+            "Its lines are in the batch JSON and its exports in the zip."
+        )
+    shown = in_set(page.services, present(page.services, result, min_confidence, show_text), pages, min_confidence)
+    return {
+        **shown.values(page.result),
+        **page.result.nav.values(pages),
+        page.state.current: result,
+        page.state.pages: pages,
+        page.state.batch: pages.batch if pages.kind == BATCH else None,
+        **(page.exports.values(pages.exports) if pages.exports is not None else {}),
+    }
+
+
+def previous_page(page: Page, pages: PageSet | None, min_confidence: float, show_text: bool) -> dict[Any, Any]:
+    return show_in_set(page, None if pages is None else pages.at(pages.position - 1), min_confidence, show_text)
+
+
+def next_page(page: Page, pages: PageSet | None, min_confidence: float, show_text: bool) -> dict[Any, Any]:
+    return show_in_set(page, None if pages is None else pages.at(pages.position + 1), min_confidence, show_text)
+
+
+def open_batch_row(
+    page: Page, batch_pages: PageSet | None, min_confidence: float, show_text: bool, event: gr.SelectData
+) -> dict[Any, Any]:
+    """A click on a row of the batch summary shows that file's result (a PDF page's row: that page)."""
+    if batch_pages is None:
+        raise handlers.InputError("That batch is no longer kept; please run it again.")
+    row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+    position = batch_pages.rows[int(row)] if 0 <= int(row) < len(batch_pages.rows) else None
+    if position is None:
+        raise handlers.InputError("This file was not read (see its status), so there is no result to show.")
+    # the compare view, if any, belongs to a later single run
+    return {**show_in_set(page, batch_pages.at(position), min_confidence, show_text), page.result.compare: gr.HTML("", visible=False)}

@@ -43,10 +43,12 @@ class SessionState:
     current: gr.State  # the OcrResult shown now
     batch: gr.State  # the batch shown now: (headline, records at confidence 0); None for a single result
     pdf: gr.State  # the Single tab's PDF (a checked path), read by the next Run
+    pages: gr.State  # the set the shown result belongs to (demo.pageset.PageSet: a PDF's pages, a batch); or None
+    batch_pages: gr.State  # the last batch's set, which its summary table's rows open (kept after later runs)
 
     @classmethod
     def create(cls, time_to_live: float) -> "SessionState":
-        return cls(*(gr.State(initial, time_to_live=time_to_live) for initial in ((), None, None, None)))
+        return cls(*(gr.State(initial, time_to_live=time_to_live) for initial in ((), None, None, None, None, None)))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from demo import handlers
 from demo.explorer import LinesTable, ResultExplorer, table_value
 from demo.files import write_cache_file
 from demo.history import OcrResult
+from demo.pageset import BATCH, PageSet
+from demo.ui.navigation import NavPanel, build_nav_panel
 from demo.ui.page import Services, download
 
 EMPTY_SUMMARY = "Results appear here after you press **Run OCR**."
@@ -30,6 +32,7 @@ class ResultPanel:
     json_button: gr.DownloadButton
     image_button: gr.DownloadButton
     compare: gr.HTML  # the compare view (demo/compare.py); not among the result view's API outputs
+    nav: NavPanel  # the page strip of a PDF's pages or a batch's files; not among the API outputs either
 
     def outputs(self) -> list[gr.components.Component]:
         """The components a shown result updates, in the order of the /run and /batch API outputs."""
@@ -65,6 +68,7 @@ NOTHING_SHOWN = Shown(explorer=None, text="", json_file=None, image_file=None, s
 
 def build_result_panel() -> ResultPanel:
     summary = gr.Markdown(EMPTY_SUMMARY, label="Summary", elem_id="summary")
+    nav = build_nav_panel()
     explorer = ResultExplorer(label="Result image", elem_id="explorer", min_height=120)
     with gr.Row():
         min_confidence = gr.Slider(
@@ -82,7 +86,9 @@ def build_result_panel() -> ResultPanel:
         )
         image_button = gr.DownloadButton("Download annotated image", value=None, interactive=False, elem_id="image-download")
     compare = gr.HTML("", visible=False, label="Compare", elem_id="compare-view")
-    return ResultPanel(summary, explorer, min_confidence, show_text, lines_table, full_text, json_button, image_button, compare)
+    return ResultPanel(
+        summary, explorer, min_confidence, show_text, lines_table, full_text, json_button, image_button, compare, nav
+    )
 
 
 def file_stem(name: str) -> str:
@@ -115,4 +121,22 @@ def with_batch(
     headline, all_records = batch
     records = [handlers.filter_record(record, min_confidence) for record in all_records]
     json_file = write_cache_file(services.cache_dir, handlers.record_json(records), "batch_ocr.json")
+    return dataclasses.replace(shown.with_summary_before(headline), json_file=json_file)
+
+
+def in_set(services: Services, shown: Shown, pages: PageSet | None, min_confidence: float) -> Shown:
+    """`shown` (the result at `pages.position`) as one of its set: the set's headline and its JSON download
+    (the whole PDF, or the batch's). Unchanged without a set."""
+    if pages is None:
+        return shown
+    if pages.kind == BATCH:
+        return with_batch(services, shown, pages.batch, min_confidence) if pages.batch else shown
+    results = [result for result in pages.items if result is not None]
+    document = handlers.document_record(results, pages.name, min_confidence)
+    json_file = write_cache_file(services.cache_dir, handlers.record_json(document), f"{file_stem(pages.name)}_ocr.json")
+    headline = (
+        f"**{len(results)} pages** read from `{handlers.file_label(pages.name)}`; showing page {pages.position + 1}: "
+        "step through them with ◀ ▶ above the image (or PageUp / PageDown). The history keeps the document as one "
+        "entry, and the exports hold every page."
+    )
     return dataclasses.replace(shown.with_summary_before(headline), json_file=json_file)

@@ -45,7 +45,13 @@ def test_outputs_keep_the_api_order(built) -> None:
     assert batch[8:13] == exports and batch[13:] == ["Compare"]
 
 
-@pytest.mark.parametrize("handler", [events.run, events.run_batch, events.refilter, events.show_history_entry, api.ocr])
+@pytest.mark.parametrize(
+    "handler",
+    [
+        events.run, events.run_batch, events.refilter, events.show_history_entry, api.ocr,
+        events.nav_strip, events.previous_page, events.next_page, events.open_batch_row,
+    ],
+)
 def test_gradio_reads_every_bound_handlers_type_hints(built, handler) -> None:
     """Gradio finds gr.SelectData (the clicked history entry) through typing.get_type_hints; a name it cannot
     resolve there loses every hint silently, and the click then fails for want of its event argument."""
@@ -53,7 +59,7 @@ def test_gradio_reads_every_bound_handlers_type_hints(built, handler) -> None:
     hints = gr_utils.get_type_hints(callback)
     assert hints, f"{handler.__name__}: Gradio could not evaluate its annotations"
     assert "page" not in inspect.signature(callback).parameters
-    if handler is events.show_history_entry:
+    if handler in (events.show_history_entry, events.open_batch_row):
         assert hints["event"] is gr.SelectData
 
 

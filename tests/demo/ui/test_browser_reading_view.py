@@ -121,6 +121,119 @@ def test_line_numbers_show_on_hover_selection_and_zoom_without_covering_each_oth
     page.close()
 
 
+def top_at(page, selector: str) -> None:
+    """Scroll `selector` to the top of the window (for a screenshot), once any smooth scroll has settled."""
+    page.wait_for_function(
+        """() => new Promise((done) => { const y = window.scrollY; setTimeout(() => done(window.scrollY === y), 300); })""",
+        timeout=10_000,
+    )
+    page.locator(selector).evaluate("node => node.scrollIntoView({block: 'start', behavior: 'instant'})")
+
+
+def strip_says(page, text: str) -> None:
+    expect(page.locator("#page-of")).to_have_text(text, timeout=30_000)
+
+
+def three_page_pdf(folder):
+    from pdf_samples import pdf_of_images, text_page
+
+    pdf = folder / "report.pdf"
+    pages = [text_page([f"{word} page {n}11"], size=(425, 300)) for n, word in ((1, "First"), (2, "Second"), (3, "Third"))]
+    pdf.write_bytes(pdf_of_images(pages, resolution=50.0))
+    return pdf
+
+
+@pytest.mark.parametrize("viewport", [(1366, 900), (390, 844)], ids=["desktop", "phone"])
+def test_a_pdfs_pages_are_stepped_through_from_the_result(browser, server, shots, tmp_path, viewport):  # noqa: F811
+    """(2) Only page 1 of a PDF was shown; the others only through the history (pages 11-20 not at all)."""
+    width, height = viewport
+    phone = width < 600
+    page = browser.new_page(viewport={"width": width, "height": height}, has_touch=phone, is_mobile=phone)
+    page.goto(server.url)
+    page.locator("#pdf-input input[type=file]").set_input_files(str(three_page_pdf(tmp_path)))
+    expect(page.locator("#pdf-input")).to_contain_text("report", timeout=30_000)
+    page.locator("#run-button").click()
+    expect(page.locator("#summary")).to_contain_text("3 pages", timeout=RUN_TIMEOUT_MS)
+    strip_says(page, "Page 1 of 3")
+    expect(page.locator("#page-prev")).to_be_disabled()
+    expect(page.locator("#lines-table")).to_contain_text("First page 111")
+    page.locator("#page-next").click()
+    strip_says(page, "Page 2 of 3")
+    expect(page.locator("#lines-table")).to_contain_text("Second page 211")
+    expect(page.locator("#summary")).to_contain_text("showing page 2")
+    image = page.locator("#explorer img.ocrx-img")
+    expect(image).to_have_attribute("alt", re.compile("report.pdf · page 2 of 3"))
+    natural = image.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    assert max(natural) <= 2048  # the display copy, not the 1700 x 1200 px rendering's full size... nor more
+    nav, view = boxes(page, "#page-nav", "#explorer .ocrx-view")
+    assert nav["y"] + nav["height"] <= view["y"] + 1 and nav["width"] <= width  # the strip above the image, on screen
+    for control in ("#page-prev", "#page-next"):
+        control_box = page.locator(control).bounding_box()
+        assert control_box["height"] >= 40 and control_box["x"] + control_box["width"] <= width
+    top_at(page, "#summary")
+    lines = page.locator("#page-of .page-of").evaluate(
+        """node => { const range = document.createRange(); range.selectNodeContents(node);
+                    return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size; }"""
+    )
+    assert lines == 1, "the strip's label wraps"
+    page.screenshot(path=str(shots / f"pdf_page2_{'phone' if phone else 'desktop'}.png"))
+    if not phone:  # PageDown / PageUp on the focused result: consecutive presses keep working
+        page.locator("#explorer .ocrx-view").focus()
+        page.keyboard.press("PageDown")
+        strip_says(page, "Page 3 of 3")
+        expect(page.locator("#page-next")).to_be_disabled()
+        expect(page.locator("#lines-table")).to_contain_text("Third page 311")
+        page.keyboard.press("PageUp")
+        strip_says(page, "Page 2 of 3")
+        page.keyboard.press("PageUp")
+        strip_says(page, "Page 1 of 3")
+        expect(page.locator("#lines-table")).to_contain_text("First page 111")
+    page.close()
+
+
+def test_a_batch_summary_row_opens_its_file_and_the_strip_steps_through_the_batch(browser, server, tmp_path):  # noqa: F811
+    """(2) A batch showed its last file only, and its summary rows opened nothing."""
+    from pdf_samples import text_page
+
+    files = []
+    for name, words in (("alpha.png", "Alpha 111"), ("beta.png", "Beta 222")):
+        text_page([words], size=(425, 150)).save(tmp_path / name)
+        files.append(str(tmp_path / name))
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(server.url)
+    page.get_by_role("tab", name="Batch").click()
+    page.locator("#batch-input input[type=file]").set_input_files(files)
+    expect(page.locator("#batch-input")).to_contain_text("beta", timeout=30_000)
+    page.locator("#batch-button").click()
+    expect(page.locator("#summary")).to_contain_text("Batch: 2 of 2", timeout=RUN_TIMEOUT_MS)
+    strip_says(page, "2 of 2 · beta.png")
+    page.locator("#batch-table").get_by_test_id("cell-0-0").click()  # the first row: alpha.png
+    strip_says(page, "1 of 2 · alpha.png")
+    expect(page.locator("#lines-table")).to_contain_text("Alpha 111")
+    expect(page.locator("#summary")).to_contain_text("Batch: 2 of 2")  # still the batch's result (and JSON)
+    page.locator("#page-next").click()
+    strip_says(page, "2 of 2 · beta.png")
+    expect(page.locator("#lines-table")).to_contain_text("Beta 222")
+    page.close()
+
+
+def test_an_example_clicked_after_a_pdf_replaces_it(browser, server, tmp_path):  # noqa: F811
+    """(6) With a PDF chosen, clicking an example filled the image too; both showed a file and Run read the image."""
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(server.url)
+    page.locator("#pdf-input input[type=file]").set_input_files(str(three_page_pdf(tmp_path)))
+    expect(page.locator("#pdf-input")).to_contain_text("report", timeout=30_000)
+    page.get_by_role("button", name="Receipt", exact=True).click()
+    expect(page.locator("#image-input img")).to_have_attribute("src", re.compile("receipt"), timeout=60_000)
+    expect(page.locator("#pdf-input")).not_to_contain_text("report", timeout=30_000)  # one file chosen, not two
+    page.locator("#run-button").click()
+    expect(page.locator("#summary")).to_contain_text("receipt.jpg", timeout=RUN_TIMEOUT_MS)
+    # and the other way round: a PDF chosen after the image replaces it
+    page.locator("#pdf-input input[type=file]").set_input_files(str(three_page_pdf(tmp_path)))
+    expect(page.locator("#image-input img")).to_have_count(0, timeout=30_000)
+    page.close()
+
+
 def test_the_history_shows_every_entry_below_its_label(browser, server, tmp_path):  # noqa: F811
     """(8) The label covered the first row of thumbnails, and the 190 px height cut off the two oldest entries."""
     from pdf_samples import text_page
@@ -161,4 +274,26 @@ def test_the_history_shows_every_entry_below_its_label(browser, server, tmp_path
             label, first = geometry["label"], thumbs[0]
             overlap = label["left"] < first["right"] and first["left"] < label["right"] and label["top"] < first["bottom"] and first["top"] < label["bottom"]
             assert not overlap, (width, label, first)
+        page.close()
+
+
+def test_a_receipt_photographed_sideways_is_shown_upright(browser, server, shots, tmp_path):  # noqa: F811
+    """(3) The summary said "turned 90° clockwise to read", but the view stayed sideways."""
+    from PIL import Image
+
+    with Image.open(ASSETS_DIR / "receipt.jpg") as receipt:
+        receipt.rotate(90, expand=True).save(tmp_path / "sideways_receipt.jpg", quality=95)  # 1060 x 620, text sideways
+    for width, height in ((1366, 900), (390, 844)):
+        phone = width < 600
+        page = browser.new_page(viewport={"width": width, "height": height}, has_touch=phone, is_mobile=phone)
+        page.goto(server.url)
+        upload_and_run(page, tmp_path / "sideways_receipt.jpg")
+        expect(page.locator("#summary")).to_contain_text("turned 90° clockwise to read; shown upright")
+        natural = page.locator("#explorer img.ocrx-img").evaluate("img => [img.naturalWidth, img.naturalHeight]")
+        assert natural[0] < natural[1], natural  # portrait: upright, as the receipt was printed
+        expect(page.locator("#explorer .ocrx-textpanel")).to_contain_text("CORNER CAFE")
+        page.locator("#show-text input[type=checkbox]").check()
+        expect(page.locator("#explorer text.ocrx-text").first).to_be_visible(timeout=30_000)
+        top_at(page, "#explorer")
+        page.screenshot(path=str(shots / f"rotated_receipt_{'phone' if phone else 'desktop'}.png"))
         page.close()
