@@ -12,7 +12,6 @@ preview and the predictions (polygons in the original pixels), never a full-size
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import zipfile
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ocr_model.config import MAX_IMAGE_PIXELS, PAGE_DPI
-from ocr_model.exporters import PdfPage, to_json
+from ocr_model.exporters import PdfPage
 from ocr_model.exporters.formats import FORMATS, ExportDocument, fit_base, split_export_name, write_all
 from ocr_model.inputs.pdf_pages import (
     PageInfo,
@@ -31,7 +30,7 @@ from ocr_model.inputs.pdf_pages import (
     default_max_pages,
     is_pdf,
     iter_pdf_pages,
-    truncation_note,
+    page_note,
 )
 
 
@@ -73,17 +72,7 @@ def decode_pages(
     limit = default_max_pages() if max_pages is None else max_pages
     data = bytes(source) if isinstance(source, (bytes, bytearray, memoryview)) else os.fspath(source)
     for page in iter_pdf_pages(data, dpi=PAGE_DPI, max_pages=limit, max_pixels=max_pixels):
-        notes = [f"Page {page.number} of {page.page_count}"]
-        if page.error:
-            notes.append(page.error.rstrip("."))
-        elif page.dpi < PAGE_DPI - 0.5:
-            notes.append(f"rendered at {page.dpi:.0f} dpi to stay under the {max_pixels / 1e6:g} MP limit")
-        cut = truncation_note(page.page_count, limit)
-        if cut:
-            notes.append(cut)
-        # The truncation note is a sentence of its own (it ends in "."): one full stop, not "..".
-        note = "; ".join(notes)
-        yield DecodedPage(page.image, note if note.endswith(".") else note + ".", page.info, page.error)
+        yield DecodedPage(page.image, page_note(page, limit, PAGE_DPI, max_pixels), page.info, page.error)
 
 
 def safe_stem(name: str, limit: int = 60) -> str:
@@ -107,12 +96,12 @@ class ExportPage:
 MAX_EXPORT_NAME_BYTES = 200
 
 
-def export_files(pages: Sequence[ExportPage], name: str, records: Any = None) -> dict[str, bytes]:
+def export_files(pages: Sequence[ExportPage], name: str, record: dict[str, Any]) -> dict[str, bytes]:
     """The download files of one upload (all its pages): {file name: content}, in FORMATS order.
 
     Named `<stem><suffix>` by `ocr_model.exporters.formats` (`scan.txt`, `scan.layout.txt`, `scan.json`,
     `scan.hocr`, `scan.searchable.pdf`), the stem cut before the suffix, so the names never collide.
-    The JSON is `records` when given, else the predictions; the searchable PDF holds each page's preview
+    The JSON is `record` (ocr_model/exporters/records.py `document_record`); the searchable PDF holds each page's preview
     with an invisible text layer, at the PDF page's size in points or the image's pixels at 200 dpi. A PDF's
     own pages are never loaded here: that would parse them outside the renderer process's limits.
     """
@@ -122,7 +111,7 @@ def export_files(pages: Sequence[ExportPage], name: str, records: Any = None) ->
     document = ExportDocument(
         title=os.path.basename(str(name)),
         predictions=predictions,
-        record=records if records is not None else json.loads(to_json(predictions[0] if len(predictions) == 1 else predictions)),
+        record=record,
         pdf_pages=[
             PdfPage(
                 page.preview_jpeg,

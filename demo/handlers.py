@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -31,8 +30,10 @@ from demo.documents import (
     is_pdf_upload,
     zip_exports,
 )
+from ocr_model.exporters import records
 from ocr_model.exporters.layout import layout_text
-from ocr_model.inputs.pdf_pages import default_max_pages, truncation_note
+from ocr_model.exporters.records import filter_record, passes_filter, shown_confidence  # noqa: F401  (the app's names for them)
+from ocr_model.inputs.pdf_pages import default_max_pages
 from ocr_model.types import Predictions
 from demo.engine import Models, OcrEngine, UnknownCheckpoint, device_name, is_out_of_memory, release_memory
 from demo.compare import Comparison, compare_predictions
@@ -162,7 +163,7 @@ def read_page(
     )
     if decoded.page is None:
         return result
-    return PageResult(**{f.name: getattr(result, f.name) for f in fields(OcrResult)}, page=decoded.page)
+    return PdfPageResult(**{f.name: getattr(result, f.name) for f in fields(OcrResult)}, page=decoded.page, error=decoded.error)
 
 
 def run_pages(
@@ -201,7 +202,7 @@ def run_pages(
             on_page(page.number, min(page.count, limit))
         # The pages are kept as one history entry: they share a document's part of the history budget.
         budget = document_budget(config.max_history_bytes, config.max_results_in_memory, min(page.count, limit))
-        yield read_page(engine, box, options, config, f"{label} · page {page.number} of {page.count}", started, budget)
+        yield read_page(engine, box, options, config, records.page_name(label, page), started, budget)
 
 
 def pdf_page_limit() -> int:
@@ -210,10 +211,12 @@ def pdf_page_limit() -> int:
 
 
 @dataclass(frozen=True)
-class PageResult(OcrResult):
-    """A result read from one page of a PDF: `page` says which, its size in points and scale."""
+class PdfPageResult(OcrResult):
+    """A result read from one page of a PDF: `page` says which, its size in points and scale; `error` why it
+    was not rendered (its predictions are then empty)."""
 
     page: PageInfo | None = None
+    error: str | None = None
 
 
 def export_pages(results: Sequence[OcrResult]) -> list[ExportPage]:
@@ -250,20 +253,6 @@ def make_result(
     )
 
 
-def shown_confidence(confidence: float) -> float:
-    """The confidence as the page shows it: rounded DOWN to 3 decimals (0.9996 shows as 0.999).
-
-    Rounding down never overstates a confidence, and the filter compares this same value, so a
-    line shown as "1.000" is never hidden by "Hide lines below 1.00".
-    """
-    return math.floor(float(confidence) * 1000 + 1e-6) / 1000
-
-
-def passes_filter(confidence: float, min_confidence: float) -> bool:
-    """True when a line of this confidence is shown at this filter setting (compares shown values)."""
-    return shown_confidence(confidence) >= round(float(min_confidence), 3)
-
-
 # Qualities tried, in order, before a preview is made smaller to fit its share of the history budget.
 _PREVIEW_QUALITIES = (PREVIEW_JPEG_QUALITY, 80, 70)
 _THUMBNAIL_ALLOWANCE = 24_000  # a 256 px thumbnail of a noisy photo is ~15-20 KB
@@ -292,44 +281,21 @@ def fit_preview(rgb: np.ndarray, max_display_size: int, budget_bytes: int) -> tu
         side = max(256, int(longest * min(0.9, (target / len(jpeg)) ** 0.5)))
 
 
-def shown_lines(result: OcrResult, min_confidence: float) -> list[int]:
-    """Positions (0-based) of the lines whose shown confidence is at least `min_confidence`."""
-    return [i for i, confidence in enumerate(result.predictions.confidences) if passes_filter(confidence, min_confidence)]
-
-
-def filter_record(record: dict[str, Any], min_confidence: float) -> dict[str, Any]:
-    """A JSON record (as `result_record(..., 0.0)` makes it) with only the lines the filter shows.
-
-    Used for batch downloads, whose per-file records are kept without the images.
-    Error records (`{"file", "error"}`) pass through unchanged.
-    """
-    if "lines" not in record:
-        return dict(record)
-    lines = [line for line in record["lines"] if passes_filter(line["confidence"], min_confidence)]
-    return {**record, "min_confidence": float(min_confidence), "lines": lines}
+def record_page(result: OcrResult) -> records.PageResult:
+    """What the record builder (ocr_model/exporters/records.py, shared with the command line) needs of a
+    stored result: its predictions, note, PDF page and why the page was not rendered."""
+    return records.PageResult(
+        result.predictions, pdf_page=getattr(result, "page", None), error=getattr(result, "error", None), note=result.note
+    )
 
 
 def result_record(result: OcrResult, min_confidence: float = 0.0) -> dict[str, Any]:
-    """The JSON result: what the user sees, polygons in the ORIGINAL image's pixels."""
-    full = result.predictions.to_dict()
-    keep = shown_lines(result, min_confidence)
-    lines = [dict(full["lines"][i], line=i + 1) for i in keep]
-    record = {
-        "file": result.name,
-        "image_size": full["image_size"],
-        "device": full["device"],
-        "checkpoint": full.get("checkpoint", ""),
-        "timings": full["timings"],
-        "note": result.note,
-        "rotation": full.get("rotation", 0),
-        "min_confidence": float(min_confidence),
-        "lines_total": len(result.predictions),
-        "lines": lines,
-    }
-    page = getattr(result, "page", None)
-    if page is not None:
-        record["page"] = page.to_dict()  # pixels are the rendered page's; page size in PDF points
-    return record
+    """The JSON of one stored result (`records.result_record`): the lines the filter shows, polygons in the
+    ORIGINAL image's pixels."""
+    page = record_page(result)
+    return records.result_record(
+        result.name, result.predictions, note=page.note, pdf_page=page.pdf_page, error=page.error, min_confidence=min_confidence
+    )
 
 
 def upright_polygon(result: OcrResult, polygon: np.ndarray) -> np.ndarray:
@@ -356,7 +322,7 @@ def render_view(
 
     `highlight_line` is a 1-based line number (as in the table); ignored when not shown.
     """
-    keep = shown_lines(result, min_confidence)
+    keep = records.shown_lines(result.predictions, min_confidence)
     predictions = result.predictions
     rotation = result_rotation(result)
     upright = turn_image(decode_jpeg(result.preview_jpeg), rotation)
@@ -535,20 +501,9 @@ def history_entry(results: Sequence[OcrResult], name: str) -> HistoryEntry:
 
 
 def document_record(results: Sequence[OcrResult], name: str, min_confidence: float = 0.0) -> dict[str, Any]:
-    """The JSON of one upload: the image's record, or for a PDF {"file", "page_count", "pages": [...]}
-    with one record per page read (pixels of the rendered page, page size in points, scale)."""
-    pages = [getattr(result, "page", None) for result in results]
-    if len(results) == 1 and pages[0] is None:
-        return result_record(results[0], min_confidence)
-    count = pages[0].count if pages and pages[0] is not None else len(results)
-    return {
-        "file": name,
-        "checkpoint": results[0].predictions.checkpoint if results else "",
-        "page_count": count,
-        "pages_read": len(results),
-        "note": truncation_note(count, len(results)) if count > len(results) else None,
-        "pages": [result_record(result, min_confidence) for result in results],
-    }
+    """The JSON of one upload (`records.document_record`, as the command line writes it): the image's record,
+    or for a PDF {"file", "checkpoint", "page_count", "pages_read", "note", "pages": [record per page read]}."""
+    return records.document_record(name, [record_page(result) for result in results], min_confidence)
 
 
 def document_exports(
@@ -557,7 +512,7 @@ def document_exports(
     min_confidence: float = 0.0,
 ) -> dict[str, bytes]:
     """Download files of one upload: text, layout text, JSON, hOCR, searchable PDF ({name: bytes})."""
-    return export_files(export_pages(results), name, records=document_record(results, name, min_confidence))
+    return export_files(export_pages(results), name, document_record(results, name, min_confidence))
 
 
 @dataclass

@@ -8,10 +8,11 @@ Optional: `pip install -r requirements-ray.txt`. The app and `python -m ocr_mode
 Pipeline: `ray.data.read_binary_files` (local folders, globs or any filesystem Ray reads, e.g. s3://...)
 -> `map_batches(OcrPredictor, concurrency=N)`: each actor loads the model once (one GPU per actor when CUDA
 is available; the checkpoint is resolved here, in the driver, and passed to every actor as an argument, so
-actors never read OCR_CHECKPOINT from their own environment) and decodes + predicts a batch of files -> `write_datasink(JsonLinesDatasink(out))`: one line
-per input, the JSON `python -m ocr_model --out` writes (`{"file": path, **Predictions.to_dict()}` for an
-image, `{"file", "page_count", "pages": [...]}` for a PDF), or `{"file": path, "error": why}` for a file that
-could not be read.
+actors never read OCR_CHECKPOINT from their own environment) and decodes + predicts a batch of files ->
+`write_datasink(JsonLinesDatasink(out))`: one line per input, the JSON `python -m ocr_model --out` and the app
+write (exporters/records.py `document_record`: an image's record, or `{"file", "checkpoint", "page_count",
+"pages_read", "note", "pages": [...]}` for a PDF), or `{"file": path, "error": why}` for a file that could not
+be read.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from PIL import Image
 
 from ..exporters.records import PageResult
 from ..inputs.image_decode import read_image
-from ..inputs.pdf_pages import is_pdf, iter_pdf_pages
+from ..inputs.pdf_pages import default_max_pages, is_pdf, iter_pdf_pages, page_note
 from ..types import Predictions
 from .discover import InputFile, printable, read_regular_file
 from ..exporters.formats import ExportFormat
@@ -55,12 +55,18 @@ def predict_pdf(model: Any, source: Path | bytes, options: dict[str, Any], keep_
     could not be rendered (over `OCR_PDF_PAGE_SECONDS` / `OCR_PDF_PAGE_MB`) is not read: it keeps its blank
     placeholder, no lines and its `error`."""
     pages = []
-    for page in iter_pdf_pages(source):
+    max_pages = default_max_pages()
+    for page in iter_pdf_pages(source, max_pages=max_pages):
         if page.error:
-            predictions = Predictions([], [], [], image_size=page.image.shape[:2])
+            # nothing read: no lines, named like a read page (the app's placeholder pages say the same)
+            predictions = Predictions(
+                [], [], [], image_size=page.image.shape[:2], device=str(getattr(model, "device", "cpu")),
+                checkpoint=str(getattr(model, "checkpoint", "") or ""),
+            )
         else:
             predictions = model.predict(page.image, **options)
-        pages.append(PageResult(predictions, _jpeg(page.image) if keep_images else None, page.info, error=page.error))
+        image = _jpeg(page.image) if keep_images else None
+        pages.append(PageResult(predictions, image, page.info, error=page.error, note=page_note(page, max_pages)))
     return pages
 
 

@@ -29,7 +29,7 @@ class ExportDocument:
 
     title: str  # the input's file name, for the hOCR page titles
     predictions: Sequence[Predictions]  # one per page
-    record: Any  # the JSON document (exporters.records.document_record, or the app's record)
+    record: Any  # the JSON document: exporters.records.document_record, for the app, the command line and Ray
     pdf_pages: Sequence[PdfPage] = ()  # each page's image for the searchable PDF; empty when not kept
 
 

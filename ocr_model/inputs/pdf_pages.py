@@ -59,9 +59,6 @@ class PageInfo:
     count: int
     size_pt: tuple[float, float]
     scale: float
-    # False for a page that could not be rendered (`Page.error`): nothing may open it in this process,
-    # e.g. to draw it in a searchable PDF, since loading the page is where its cost lies
-    rendered: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,7 +97,7 @@ class Page:
 
     @property
     def info(self) -> PageInfo:
-        return PageInfo(self.number, self.page_count, self.size_pt, self.scale, rendered=self.error is None)
+        return PageInfo(self.number, self.page_count, self.size_pt, self.scale)
 
 
 def default_max_pages() -> int:
@@ -134,6 +131,23 @@ def truncation_note(page_count: int, max_pages: int) -> str | None:
     if page_count <= max_pages:
         return None
     return f"This PDF has {page_count} pages; only the first {max_pages} were read (the limit per document)."
+
+
+def page_note(page: Page, max_pages: int, dpi: float = PAGE_DPI, max_pixels: int = MAX_IMAGE_PIXELS) -> str:
+    """The note of a PDF page's result (the app and the command line give it in the JSON): "Page 2 of 3.",
+    plus why the page was not rendered, or that it was rendered below `dpi` to stay under `max_pixels`, plus
+    `truncation_note` when the document has more than `max_pages` pages."""
+    notes = [f"Page {page.number} of {page.page_count}"]
+    if page.error:
+        notes.append(page.error.rstrip("."))
+    elif page.dpi < dpi - 0.5:
+        notes.append(f"rendered at {page.dpi:.0f} dpi to stay under the {max_pixels / 1e6:g} MP limit")
+    cut = truncation_note(page.page_count, max_pages)
+    if cut:
+        notes.append(cut)
+    # The truncation note is a sentence of its own (it ends in "."): one full stop, not "..".
+    note = "; ".join(notes)
+    return note if note.endswith(".") else note + "."
 
 
 def pdf_page_count(source: Source, limits: Limits | None = None) -> int:

@@ -259,7 +259,9 @@ def test_pdf_inputs_give_one_result_per_document_in_every_format(tmp_path):
     # rendered at 200 dpi from pages of 300x200 / 400x200 px at 100 dpi: (216 x 144) and (288 x 144) points
     assert [(page["page"]["width_pt"], page["page"]["height_pt"]) for page in document["pages"]] == [(216.0, 144.0), (288.0, 144.0)]
     assert [page["image_size"]["width"] for page in document["pages"]] == [600, 800]
-    assert all(page["file"] == "two-pages.pdf" and [line["text"] for line in page["lines"]] == ["HELLO", "WORLD"] for page in document["pages"])
+    # each page's record is named as the app names it (ocr_model/exporters/records.py `page_name`)
+    assert [page["file"] for page in document["pages"]] == ["two-pages.pdf · page 1 of 2", "two-pages.pdf · page 2 of 2"]
+    assert all([line["text"] for line in page["lines"]] == ["HELLO", "WORLD"] for page in document["pages"])
     assert "page_count" not in json.loads((tmp_path / "out" / "photo.png.json").read_text())
 
     assert (tmp_path / "out" / "two-pages.pdf.txt").read_text() == "HELLO\nWORLD\n\fHELLO\nWORLD\n"

@@ -69,7 +69,12 @@ def test_ray_results_equal_predict_on_the_same_images(local_ray, tmp_path):
     for name, lines in PAGES.items():
         row = by_file[name]
         expected = {"file": row["file"], **model.predict(read_image(tmp_path / "in" / name)).to_dict()}
-        assert set(row) == set(expected) and set(row["timings"]) <= set(expected["timings"]) | {"orientation"}
+        # The fields of `predict` plus what the shared record builder (exporters/records.py, the app's JSON too)
+        # adds: the note, the confidence filter (none), the count of all lines and each line's number.
+        assert set(row) == set(expected) | {"note", "min_confidence", "lines_total"}
+        assert (row["note"], row["min_confidence"], row["lines_total"]) == (None, 0.0, len(expected["lines"]))
+        assert [line["line"] for line in row["lines"]] == list(range(1, len(expected["lines"]) + 1))
+        assert set(row["timings"]) <= set(expected["timings"]) | {"orientation"}
         assert [line["text"] for line in row["lines"]] == lines  # the pages were read, not just copied through
         got, want = without_timings(row), without_timings(expected)
         # Same networks and inputs (measured identical here); the actor runs 1 torch thread and this process
@@ -82,6 +87,7 @@ def test_ray_results_equal_predict_on_the_same_images(local_ray, tmp_path):
     (page,) = render_pdf_pages(tmp_path / "in" / "doc.pdf")
     document = by_file["doc.pdf"]
     assert (document["page_count"], len(document["pages"]), document["pages"][0]["page"]["number"]) == (1, 1, 1)
+    assert document["pages"][0]["file"] == f"{document['file']} · page 1 of 1" and document["pages"][0]["note"] == "Page 1 of 1."
     got, want = document["pages"][0], model.predict(page.image).to_dict()
     assert [line["text"] for line in got["lines"]] == [line["text"] for line in want["lines"]] == ["Second page 9"]
     assert got["image_size"] == want["image_size"]
