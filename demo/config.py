@@ -355,9 +355,6 @@ def apply_process_settings(config: AppConfig) -> None:
     Must run before `build_demo()` creates components (they capture the temp dir).
     """
     limit_malloc_arenas()  # before Gradio starts its worker threads; see ocr_model/runtime.py
-    if config.device != "auto":
-        # The engine places its process-wide models (one per checkpoint, ocr_model.get_model) by
-        # OCR_DEVICE; the app loads every checkpoint through them.
-        os.environ["OCR_DEVICE"] = config.device
+    # The device is not set here: build_demo passes config.device to demo.engine.load_models.
     if config.temp_dir:
         os.environ["GRADIO_TEMP_DIR"] = create_instance_dir(config.temp_dir)

@@ -33,16 +33,6 @@ class OcrEngine(Protocol):
     def predict(self, image: np.ndarray, **options: Any) -> Predictions: ...
 
 
-def load_engine(device: str = "auto") -> OcrEngine:
-    """The shared `ocr_model` instance, loaded now (call at startup, not per request)."""
-    from ocr_model import get_model
-    from ocr_model.pipeline.predictor import build_model
-
-    if device == "auto":
-        return get_model()  # the process-wide instance (CUDA when available, else CPU)
-    return build_model(device=device)
-
-
 def model_options(orientation: str, detection_size: int | float, page_rotation: str = "auto") -> dict[str, Any]:
     """Translate the UI's option widgets into `predict(**options)` keyword arguments."""
     if orientation not in ORIENTATION_CHOICES:
@@ -254,10 +244,10 @@ class Models:
         return cls(choices, lambda _choice: engine)
 
 
-def load_models(checkpoint: str, checkpoint_dir: str | None = None) -> Models:
+def load_models(checkpoint: str, checkpoint_dir: str | None = None, device: str = "auto") -> Models:
     """The app's checkpoints (see `checkpoint_choices`), with the default's model loaded now (call at
-    startup, not per request); the others load on first use. The device is the engine's (OCR_DEVICE,
-    which `apply_process_settings` sets from --device)."""
+    startup, not per request); the others load on first use. Every model is placed on `device` (the app's
+    --device / OCR_DEVICE setting; "auto": CUDA when available, else CPU), passed down as an argument."""
     from ocr_model import get_model
 
     choices = checkpoint_choices(checkpoint, checkpoint_dir)
@@ -265,7 +255,7 @@ def load_models(checkpoint: str, checkpoint_dir: str | None = None) -> Models:
         LOGGER.warning("checkpoint %s", problem)
 
     def load(choice: CheckpointChoice) -> OcrEngine:
-        return get_model(checkpoint=choice.path if choice.path is not None else choice.name)
+        return get_model(checkpoint=choice.path if choice.path is not None else choice.name, device=device)
 
     models = Models(choices, load)
     LOGGER.info("checkpoints offered: %s (default %s)", ", ".join(choices.names()), choices.default)

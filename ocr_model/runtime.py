@@ -93,12 +93,13 @@ def release_accelerator_memory() -> None:
 
 def select_device(requested: str | None = None) -> str:
     """`requested` if given, else `OCR_DEVICE` if set (e.g. "cpu", "cuda", "cuda:1"), else CUDA when
-    available, else CPU. A ValueError names the bad device and where it came from."""
+    available, else CPU; "auto" (given or set) also means CUDA when available, else CPU. A ValueError
+    names the bad device and where it came from."""
     source = "device"
     if not requested:
         requested = os.environ.get("OCR_DEVICE", "").strip()
         source = "OCR_DEVICE"
-    if requested:
+    if requested and requested != "auto":
         try:
             device = torch.device(requested)
         except RuntimeError as error:

@@ -53,7 +53,8 @@ def build_demo(
     models: Models | None = None,
 ) -> OcrDemo:
     """Build the app. The checkpoint choices are read and the default checkpoint's model is loaded here,
-    before any request is served (`demo.engine.load_models`: config.checkpoint, config.checkpoint_dir).
+    before any request is served (`demo.engine.load_models`: config.checkpoint, config.checkpoint_dir, on
+    config.device).
 
     `model` (one engine answering every choice), `models` and `decoder` exist for tests; the shipped app
     passes none of them.
@@ -61,7 +62,7 @@ def build_demo(
     config = config or load_config(())
     apply_process_settings(config)
     if models is None:
-        models = Models.fixed(model) if model is not None else load_models(config.checkpoint, config.checkpoint_dir)
+        models = Models.fixed(model) if model is not None else load_models(config.checkpoint, config.checkpoint_dir, config.device)
     use_local_file_snippets()  # the API page's JavaScript example reads a local file (demo/components.py)
     with OcrDemo(title="OCR demo", delete_cache=config.delete_cache) as blocks:
         blocks.app_config = config

@@ -4,6 +4,8 @@ import pytest
 
 from demo.config import AppConfig, MEMORY_PRESETS, apply_process_settings, launch_kwargs, load_config, queue_kwargs
 
+from conftest import FakeEngine
+
 
 def test_defaults_match_the_documented_normal_preset():
     config = load_config((), env={})
@@ -115,9 +117,39 @@ def test_checkpoint_and_its_folder_come_from_env_and_flags(tmp_path):
 
 
 def test_an_explicit_device_is_where_the_engine_places_its_models(monkeypatch, tmp_path):
+    from demo import engine
+    from demo.ui import app
+    from ocr_model.pipeline import predictor
+
     monkeypatch.setenv("OCR_DEVICE", "set so that monkeypatch restores the variable afterwards")
     monkeypatch.delenv("OCR_DEVICE")
-    apply_process_settings(AppConfig(temp_dir=None))
-    assert "OCR_DEVICE" not in os.environ  # auto: the engine decides
     apply_process_settings(AppConfig(device="cpu", temp_dir=None))
-    assert os.environ["OCR_DEVICE"] == "cpu"
+    assert "OCR_DEVICE" not in os.environ  # the device is an argument, never written to the environment
+
+    loaded: list[tuple[str, str | None]] = []
+
+    def fake_get_model(checkpoint=None, device=None, threads=None):
+        loaded.append((str(checkpoint), device))
+        return FakeEngine()
+
+    monkeypatch.setattr(predictor, "get_model", fake_get_model)
+    monkeypatch.setattr("ocr_model.get_model", fake_get_model)
+    models = engine.load_models("ppocrv6-tiny", None, "cpu")
+    models.engine("ppocrv6-small")
+    assert loaded == [("ppocrv6-tiny", "cpu"), ("ppocrv6-small", "cpu")]  # every checkpoint, on the given device
+
+    built: list[tuple[str, str | None, str]] = []
+    monkeypatch.setattr(app, "load_models", lambda checkpoint, folder, device: built.append((checkpoint, folder, device)) or models)
+    app.build_demo(config=AppConfig(device="cuda:1", checkpoint="ppocrv6-tiny", temp_dir=None))
+    assert built == [("ppocrv6-tiny", None, "cuda:1")] and "OCR_DEVICE" not in os.environ
+
+
+def test_auto_means_cuda_when_available_whatever_the_environment_says(monkeypatch):
+    import torch
+
+    from ocr_model.runtime import select_device
+
+    monkeypatch.setenv("OCR_DEVICE", "cpu")
+    assert select_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    monkeypatch.setenv("OCR_DEVICE", "auto")  # OCR_DEVICE=auto, as the README lists it, is not a torch device
+    assert select_device() == ("cuda" if torch.cuda.is_available() else "cpu")
