@@ -8,7 +8,10 @@ from typing import Any
 
 import gradio as gr
 
+from demo.gradio_stubs import skip_stubs_for_demo
 from demo.uploads import ONE_FILE, FileSlot, accepted_path, accepted_paths
+
+skip_stubs_for_demo()  # before the component classes below: no .pyi beside this file
 
 # What the API page shows as the file to send: a local file, which the client uploads. (Gradio's
 # default is a URL on the web, which this server refuses: it never fetches URLs for its callers.)

@@ -22,6 +22,10 @@ from typing import Any
 
 import gradio as gr
 
+from demo.gradio_stubs import skip_stubs_for_demo
+
+skip_stubs_for_demo()  # before the component classes below: no .pyi beside this file
+
 SELECT_EVENT = "ocr-line-select"  # a DOM CustomEvent on `document`: {n: line number, from: "image" | "table"}
 
 _LINE_SCHEMA: dict[str, Any] = {

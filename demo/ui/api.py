@@ -9,8 +9,11 @@ import gradio as gr
 
 from demo import handlers
 from demo.components import UploadedImage
+from demo.gradio_stubs import skip_stubs_for_demo
 from demo.ui.blocks import optional_in_api
 from demo.ui.page import Page, bind
+
+skip_stubs_for_demo()  # before OcrResultJson: no .pyi beside this file
 
 OCR_API_DESCRIPTION = (
     "Find and read every line of text in one image or PDF (OCR with PP-OCRv6 on this server), optionally with a "
