@@ -30,6 +30,15 @@ def boxes(page, *selectors: str) -> list[dict]:
     return found
 
 
+def top_at(page, selector: str) -> None:
+    """Scroll `selector` to the top of the window (for a screenshot), once any smooth scroll has settled."""
+    page.wait_for_function(
+        """() => new Promise((done) => { const y = window.scrollY; setTimeout(() => done(window.scrollY === y), 300); })""",
+        timeout=10_000,
+    )
+    page.locator(selector).evaluate("node => node.scrollIntoView({block: 'start', behavior: 'instant'})")
+
+
 def test_text_beside_the_image_linked_to_the_boxes_and_the_table(browser, server, shots):  # noqa: F811
     """Side panel: beside the image on a desktop, monospace, plain/layout switch, copy, selection in both."""
     context = browser.new_context(viewport={"width": 1366, "height": 900})
@@ -83,6 +92,9 @@ def test_text_beside_the_image_linked_to_the_boxes_and_the_table(browser, server
     plain = page.evaluate("() => navigator.clipboard.readText()")
     assert plain.splitlines()[:3] == ["CORNER CAFE", "12 Harbour Street", "Tel 0123 456 789"]
     page.locator("#explorer").screenshot(path=str(shots / "side_panel_desktop.png"))
+    top_at(page, "#summary")
+    page.mouse.move(1, 1)
+    page.screenshot(path=str(shots / "side_panel_desktop_window.png"))  # the whole 1366 x 900 window
     context.close()
 
     phone = browser.new_page(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
@@ -91,6 +103,8 @@ def test_text_beside_the_image_linked_to_the_boxes_and_the_table(browser, server
     image, side = boxes(phone, "#explorer .ocrx-view", "#explorer .ocrx-side")
     assert side["y"] >= image["y"] + image["height"] - 1, (image, side)  # stacked under the image
     phone.locator("#explorer").screenshot(path=str(shots / "side_panel_phone.png"))
+    top_at(phone, "#explorer .ocrx-side")
+    phone.screenshot(path=str(shots / "side_panel_phone_window.png"))  # the 390 x 844 window at the text panel
     phone.close()
 
 
@@ -119,15 +133,6 @@ def test_line_numbers_show_on_hover_selection_and_zoom_without_covering_each_oth
     page.locator("#explorer .ocrx-numbers").click()  # "#": all numbers, always
     assert len(page.evaluate(VISIBLE_TAGS)) == lines
     page.close()
-
-
-def top_at(page, selector: str) -> None:
-    """Scroll `selector` to the top of the window (for a screenshot), once any smooth scroll has settled."""
-    page.wait_for_function(
-        """() => new Promise((done) => { const y = window.scrollY; setTimeout(() => done(window.scrollY === y), 300); })""",
-        timeout=10_000,
-    )
-    page.locator(selector).evaluate("node => node.scrollIntoView({block: 'start', behavior: 'instant'})")
 
 
 def strip_says(page, text: str) -> None:
@@ -188,6 +193,30 @@ def test_a_pdfs_pages_are_stepped_through_from_the_result(browser, server, shots
         page.keyboard.press("PageUp")
         strip_says(page, "Page 1 of 3")
         expect(page.locator("#lines-table")).to_contain_text("First page 111")
+    page.close()
+
+
+def test_pages_after_ten_of_a_22_page_pdf_are_shown_from_the_result(browser, server, tmp_path):  # noqa: F811
+    """(2) Of a 22-page PDF, 20 pages were read but only page 1 was shown; pages 11-20 could not be seen."""
+    from pdf_samples import pdf_of_images, text_page
+
+    pdf = tmp_path / "long.pdf"
+    pages = [text_page([f"Sheet {n}"], size=(170, 110), font_size=24, top=30) for n in range(1, 23)]
+    pdf.write_bytes(pdf_of_images(pages, resolution=20.0))
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(server.url)
+    page.locator("#pdf-input input[type=file]").set_input_files(str(pdf))
+    expect(page.locator("#pdf-input")).to_contain_text("long", timeout=30_000)
+    page.locator("#run-button").click()
+    expect(page.locator("#summary")).to_contain_text("20 pages", timeout=RUN_TIMEOUT_MS)
+    strip_says(page, "Page 1 of 22 (the first 20 read)")
+    page.locator("#page-next").focus()
+    for number in range(2, 21):
+        page.keyboard.press("PageDown")
+        strip_says(page, f"Page {number} of 22 (the first 20 read)")
+    assert " ".join(page.locator("#lines-table td.ocrt-text").all_inner_texts()).split() == ["Sheet", "20"]
+    expect(page.locator("#explorer img.ocrx-img")).to_have_attribute("alt", re.compile("long.pdf · page 20 of 22"))
+    expect(page.locator("#page-next")).to_be_disabled()
     page.close()
 
 
@@ -294,6 +323,7 @@ def test_a_receipt_photographed_sideways_is_shown_upright(browser, server, shots
         expect(page.locator("#explorer .ocrx-textpanel")).to_contain_text("CORNER CAFE")
         page.locator("#show-text input[type=checkbox]").check()
         expect(page.locator("#explorer text.ocrx-text").first).to_be_visible(timeout=30_000)
-        top_at(page, "#explorer")
+        top_at(page, "#summary")  # the summary says how it was turned; the image under it is upright
+        page.mouse.move(1, 1)  # no hover highlight in the picture
         page.screenshot(path=str(shots / f"rotated_receipt_{'phone' if phone else 'desktop'}.png"))
         page.close()
