@@ -11,6 +11,8 @@ import pytest
 
 from conftest import REPO_ROOT
 
+pytestmark = pytest.mark.slow  # builds the app with the real model, or runs app.py in a subprocess
+
 
 @pytest.fixture
 def recorded_launches(monkeypatch):

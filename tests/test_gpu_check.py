@@ -3,6 +3,8 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parent.parent / "bench" / "gpu_check.py"
 spec = importlib.util.spec_from_file_location("gpu_check", SCRIPT)
 gpu_check = importlib.util.module_from_spec(spec)
@@ -15,6 +17,7 @@ def test_generated_receipts_are_varied_and_carry_their_lines():
     assert all(image.dtype.name == "uint8" and len(lines) >= 6 for _, image, lines in receipts)
 
 
+@pytest.mark.slow  # the real model over generated receipts
 def test_gpu_check_runs_on_the_cpu_with_generated_receipts(capsys):
     result = gpu_check.main(["--device", "cpu", "--limit", "2", "--generated", "--repeats", "1"])
     printed = capsys.readouterr().out

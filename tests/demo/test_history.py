@@ -83,6 +83,7 @@ def _noisy_photo(seed: int, side: int = 2048) -> np.ndarray:
     return generator.integers(0, 256, size=(side, side, 3), dtype=np.uint8)
 
 
+@pytest.mark.slow  # encodes ten noisy 2048 px photos, several times each
 def test_a_session_of_noisy_photos_stays_within_its_byte_budget(fake_engine):
     # Ten 2048x2048 noisy photos: their display JPEGs were ~3.3 MB each (33 MB per session) before
     # previews were fitted to the budget.
@@ -125,6 +126,7 @@ def _pdf(tmp_path, pages: int, resolution: float = 100.0):
     return path
 
 
+@pytest.mark.slow  # encodes noisy photos and renders 20 pages at 200 dpi
 def test_a_twenty_page_pdf_is_one_entry_and_leaves_the_sessions_other_results_in_place(fake_engine, tmp_path):
     """Issue 18: a 20-page PDF pushed each page as an entry, evicting every earlier result."""
     config = AppConfig(max_results_in_memory=10, max_history_mb=5)

@@ -135,6 +135,7 @@ def model():
     return get_model()
 
 
+@pytest.mark.slow  # the real model
 def test_real_engine_on_a_page_photographed_sideways_shows_it_upright_over_the_same_text(model):
     """The issue's check end to end: render text, turn it 90°, read it (Orientation auto), map back."""
     uploaded = np.ascontiguousarray(np.rot90(upright_page()))  # turned counter-clockwise: reading needs 90° clockwise

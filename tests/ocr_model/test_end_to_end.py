@@ -12,6 +12,8 @@ from ocr_model import Predictions, get_model
 from ocr_model.pipeline.predictor import build_model
 from ocr_model.batch.cli import main as cli_main
 
+pytestmark = pytest.mark.slow  # the real model (and a float32 and a bfloat16 copy of it)
+
 LINES = ["Invoice 2024", "TOTAL RM 12.50", "Thank you"]
 
 

@@ -46,6 +46,7 @@ def strip(outputs: dict) -> tuple[str, bool, bool]:
     return label, bool(buttons[0].interactive), bool(buttons[1].interactive)
 
 
+@pytest.mark.slow  # renders and reads 20 pages at 200 dpi
 def test_every_page_of_a_22_page_pdf_is_reachable_from_the_result(handlers, tmp_path):
     pdf = tmp_path / "long.pdf"
     pdf.write_bytes(pdf_of_images([text_page([f"Page {n}"], size=(170, 220), font_size=20) for n in range(1, 23)], resolution=20.0))

@@ -26,6 +26,8 @@ from demo.config import AppConfig, launch_kwargs
 from demo.handlers import OUT_OF_MEMORY_MESSAGE
 from ocr_model import runtime
 
+pytestmark = pytest.mark.slow  # starts the app (fake engine) and serves it in this process
+
 USER, PASSWORD = "ana", "s3cret-pass"
 INTERNAL_DETAIL = "Tried to allocate 20.00 GiB; see /srv/secret/model_internals.py line 42"
 LEAKS = ("Traceback", "File \"", "secret", "Tried to allocate", "RuntimeError", "OutOfMemoryError", "torch")

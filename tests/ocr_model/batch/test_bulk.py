@@ -338,6 +338,7 @@ def receipts(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.mark.slow  # runs `python -m ocr_model` or its worker processes (each imports torch and the model)
 def test_interrupted_killed_and_resumed_runs_end_with_every_output_complete(receipts, tmp_path):
     out = tmp_path / "out"
     total_good = 8
@@ -379,6 +380,7 @@ def test_interrupted_killed_and_resumed_runs_end_with_every_output_complete(rece
     assert all(name.startswith(".") and name.endswith(".tmp") for name in leftovers)  # at most the killed run's temp file
 
 
+@pytest.mark.slow  # runs `python -m ocr_model` or its worker processes (each imports torch and the model)
 def test_worker_processes_give_the_same_results_as_one_process(receipts, tmp_path):
     pdf = tmp_path / "pages.pdf"
     pdf.write_bytes(pdf_of_images([text_page(["Page one 31"], size=(420, 160)), text_page(["Page two 42"], size=(420, 160))]))
@@ -404,6 +406,7 @@ def test_worker_processes_give_the_same_results_as_one_process(receipts, tmp_pat
     assert texts(json.loads((tmp_path / "one" / "r1.png.json").read_text())) == [[f"{LINES[0]}-1", LINES[1], LINES[2]]]
 
 
+@pytest.mark.slow  # runs `python -m ocr_model` or its worker processes (each imports torch and the model)
 def test_usage_errors_exit_2_before_loading_the_model(tmp_path):
     process = cli(str(tmp_path / "nothing-here"), "--out", str(tmp_path / "out"))
     stdout, stderr = process.communicate(timeout=120)
@@ -412,6 +415,7 @@ def test_usage_errors_exit_2_before_loading_the_model(tmp_path):
     assert process.wait(timeout=120) == 2
 
 
+@pytest.mark.slow  # runs `python -m ocr_model` or its worker processes (each imports torch and the model)
 def test_workers_that_cannot_start_fail_the_run_instead_of_retrying_forever(tmp_path, monkeypatch):
     fake_folder(tmp_path / "in", 3)
     monkeypatch.setenv("OCR_NUM_THREADS", "many")  # the spawned workers inherit it: loading the model fails

@@ -62,6 +62,7 @@ def test_a_hostile_tree_is_reported_and_skipped_without_hanging_or_a_traceback(t
     assert third.stdout.startswith("6 inputs: 0 done, 1 skipped (already complete), 5 failed")
 
 
+@pytest.mark.slow  # runs `python -m ocr_model` in a subprocess
 def test_an_unknown_checkpoint_is_refused_before_any_work(tmp_path):
     Image.new("RGB", (64, 32), "white").save(tmp_path / "a.png")
     result = run_cli("a.png", "--checkpoint", "ppocrv9-huge", cwd=tmp_path, timeout=60)
@@ -69,6 +70,7 @@ def test_an_unknown_checkpoint_is_refused_before_any_work(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # runs `python -m ocr_model` with the real tiny checkpoint
 def test_the_tiny_checkpoint_reads_and_is_named_in_the_json(tmp_path):
     image = Image.new("RGB", (360, 90), "white")
     ImageDraw.Draw(image).text((20, 30), "HELLO 42", fill="black", font_size=32)

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+pytestmark = pytest.mark.slow  # starts Ray, and the real model in an actor and here
+
 pytest.importorskip("ray.data", reason="Ray Data is optional: pip install -r requirements-ray.txt (.ci/run installs it)")
 
 import ray  # noqa: E402

@@ -9,6 +9,8 @@ from ocr_model.exporters import PdfPage, to_hocr, to_layout_text, to_searchable_
 from ocr_model.inputs.pdf_pages import render_pdf_pages
 from pdf_samples import pdf_of_images, text_page
 
+pytestmark = pytest.mark.slow  # the real model over three pages
+
 PAGES = [
     ["Invoice 2024-118", "Cappuccino large 3.80"],
     ["Page two of the scan", "TOTAL AMOUNT RM 12.50"],

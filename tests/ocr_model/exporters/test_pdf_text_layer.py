@@ -99,6 +99,7 @@ def read_pages():
     return pages
 
 
+@pytest.mark.slow  # the real model over three pages
 @pytest.mark.parametrize("name", ["receipt", "two columns", "turned 90"])
 def test_extracted_words_are_the_ocr_words_in_order(read_pages, name, tmp_path):
     image, predictions = read_pages[name]
@@ -140,6 +141,7 @@ def rows_of(predictions: Predictions) -> list[str]:
     return [" ".join(text for _, _, text in sorted(row, key=lambda item: item[1])) for row in rows]
 
 
+@pytest.mark.slow  # the real model over three pages
 def test_layout_mode_keeps_each_receipt_row_on_its_own_line(read_pages, tmp_path):
     image, predictions = read_pages["receipt"]
     layout = pdftotext(to_searchable_pdf(PdfPage(image, predictions)), "-layout", tmp_path=tmp_path)

@@ -21,6 +21,7 @@ def tiny_base(tmp_path):
     return path
 
 
+@pytest.mark.slow  # trains for two epochs
 def test_command_trains_and_writes_the_best_epoch(tmp_path, tiny_base, capsys):
     data = rendered_folder(tmp_path / "data")
     out = tmp_path / "tuned.safetensors"
@@ -48,6 +49,7 @@ def test_bad_csv_stops_the_command_with_file_and_line(tmp_path, tiny_base, capsy
     assert not (tmp_path / "x.safetensors").exists()
 
 
+@pytest.mark.slow  # trains for an epoch
 def test_unknown_characters_skipped_or_refused(tmp_path, tiny_base, capsys):
     data = rendered_folder(tmp_path / "data", [["TOTAL 12.50", "PRIX 5€"], ["CASH 3.00"], ["GST 6%"]])
     out = tmp_path / "y.safetensors"
@@ -64,6 +66,7 @@ def test_output_must_be_safetensors(tmp_path, capsys):
     assert ".safetensors" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # trains for two epochs
 def test_val_fraction_zero_trains_on_everything_and_keeps_the_last_epoch(tmp_path, tiny_base, capsys):
     data = rendered_folder(tmp_path / "data")
     out = tmp_path / "all.safetensors"
@@ -126,6 +129,7 @@ def test_without_validation_lines_auto_spaces_means_off(tmp_path, tiny_base):
     assert _header(out)[0]["recognition"]["space_margin_threshold"] is None
 
 
+@pytest.mark.slow  # trains for an epoch
 def test_a_recognizer_only_output_must_sit_beside_a_base_file(tmp_path, tiny_base, capsys):
     data = rendered_folder(tmp_path / "data")
     elsewhere = tmp_path / "elsewhere" / "tuned.safetensors"

@@ -550,6 +550,7 @@ def test_decompression_bomb_is_refused_from_the_header_fast_and_without_memory(b
     assert rss_growth < 100 * 1024 * 1024, f"RSS grew by {rss_growth / 1e6:.0f} MB"
 
 
+@pytest.mark.slow  # decodes a 400 MP bomb in a fresh interpreter
 @pytest.mark.parametrize("pillow_limit", ["pillow-default", "pillow-limit-off"])
 def test_decompression_bomb_peak_memory_stays_flat(bomb_20000_png: Path, pillow_limit: str) -> None:
     # With Pillow's own limit switched off, only the app's cap stands between the upload and 400 MB of pixels.
@@ -559,6 +560,7 @@ def test_decompression_bomb_peak_memory_stays_flat(bomb_20000_png: Path, pillow_
     assert int(measured["peak_growth_bytes"]) < 100 * 1024 * 1024
 
 
+@pytest.mark.slow  # writes a 49 MP PNG, decodes it in a fresh interpreter
 def test_bomb_under_pillows_limit_is_refused_by_our_own_cap(tmp_path: Path) -> None:
     # 49 MP RGB: Pillow alone would decode it silently (below its 89 MP warning); the app's 40 MP cap refuses
     # it from the header, so the peak RSS does not grow by the ~150-200 MB a decode would need.

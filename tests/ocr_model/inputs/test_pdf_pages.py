@@ -121,6 +121,7 @@ def test_threads_can_render_at_the_same_time():
     assert not errors and len(shapes) == 8
 
 
+@pytest.mark.slow  # a fresh interpreter renders a 900 MP image
 def test_a_page_with_a_900_megapixel_image_renders_in_bounded_memory(tmp_path):
     """PDFium scales embedded images down while decoding: a 30000 x 30000 image (0.9 GB decoded)
     on a small page must not cost its full size. Measured in a fresh process (peak RSS is per process):

@@ -43,6 +43,7 @@ BOMBS = {
 }
 
 
+@pytest.mark.slow  # waits for the renderer's time limit on full-size bombs
 @pytest.mark.parametrize("name", sorted(BOMBS))
 def test_a_pdf_bomb_is_cut_off_at_the_limit_and_the_next_page_is_read(name):
     build, bomb_pages, killed = BOMBS[name]
@@ -99,6 +100,7 @@ def test_a_page_over_the_memory_cap_fails_alone_when_the_time_allows_it():
     assert renderer.pid not in (None, child)
 
 
+@pytest.mark.slow  # renders a 40 MP page
 def test_the_legitimate_worst_case_renders_within_the_default_limits():
     """A 14,400 pt page with a full-page scan, rendered at the 40 MP cap (6,319 px square)."""
     (page,) = render_pdf_pages(pdf_bombs.worst_case_pdf(), limits=Limits.from_env())

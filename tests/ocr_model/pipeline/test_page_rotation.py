@@ -137,6 +137,7 @@ def model():
     return get_model()
 
 
+@pytest.mark.slow  # the real model over a page, turned four ways
 @pytest.mark.parametrize("turn", [0, 90, 180, 270])
 def test_real_engine_reads_a_turned_page_as_upright_with_polygons_in_its_pixels(model, turn):
     page = render_page()
@@ -155,6 +156,7 @@ def test_real_engine_reads_a_turned_page_as_upright_with_polygons_in_its_pixels(
         assert polygon[0, 0] < polygon[1, 0] and polygon[0, 1] < polygon[3, 1]
 
 
+@pytest.mark.slow  # the real model over a page, turned four ways
 def test_manual_rotation_is_applied_as_asked(model):
     turned = rotate_image(render_page(), 90)
     assert model.predict(turned, page_rotation=270).texts == LINES

@@ -96,6 +96,7 @@ def coverage(box, polygon):
     return inter / ink, (x1 - x0) * (y1 - y0) / ink
 
 
+@pytest.mark.slow  # the real model
 @pytest.mark.parametrize("rotation", [0, 90])
 def test_word_boxes_of_the_real_engine_cover_their_words(rotation):
     from ocr_model import get_model
