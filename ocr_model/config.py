@@ -148,8 +148,11 @@ class OcrConfig:
     # sorted by aspect ratio first so little padding is wasted.
     rec_batch_size: int = 16
     # Max total padded width (pixels) of one batch's input. Why: bounds memory: the
-    # network's (N, width/8, 18710) float32 output is ~75 MB at 6400 px.
-    rec_max_batch_pixels_width: int = 6400
+    # network's (N, width/8, 18710) float32 output is ~75 MB at 6400 px. 3200 (was 6400):
+    # recognition of 160 long lines rose 89 MB instead of 182 (bench/memory_stages.py); sroie-dev
+    # engine peak 762 -> 743 MiB, word F1 0.925 -> 0.924 (bf16); thread CPU over 16 receipts,
+    # interleaved in one process: ratio 1.003 (2026-12-02, load 6-8).
+    rec_max_batch_pixels_width: int = 3200
     # Cost of one recognition call in input columns (of 48 px), used to cut the aspect-ratio
     # sorted lines into batches with the least padding + calls; 0 = fill batches in order.
     # Why: filled in order, a batch's short lines were padded to its longest (26 % more input
