@@ -10,7 +10,7 @@ import subprocess
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 from typing import Any
@@ -61,6 +61,12 @@ class FakeEngine:
 @pytest.fixture
 def fake_engine() -> FakeEngine:
     return FakeEngine()
+
+
+# The settings of the one app server shared by the server tests that need no settings of their own
+# (`shared_server`): uploads up to 1 MB (so a 413 needs little data), batches of up to 3 files.
+SHARED_MAX_FILE_SIZE = "1mb"
+SHARED_MAX_BATCH_FILES = 3
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 0.05) -> Any:
@@ -176,3 +182,14 @@ class AppServer:
     def __exit__(self, *exc_info: object) -> None:
         if self.app is not None:
             self.app.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """One real app (`python app.py --max-file-size 1mb --max-batch-files 3`, the real model) for every test
+    module that asks for it (file access, documents, hardening, upload gate): starting one costs about 10 s
+    and stopping it a few more, once per session instead of once per module. Modules that need other settings
+    (display cap, MCP, PDF limits, temp space, browser upload limit, checkpoints) start their own."""
+    args = ("--max-file-size", SHARED_MAX_FILE_SIZE, "--max-batch-files", str(SHARED_MAX_BATCH_FILES))
+    with AppServer(tmp_path_factory.mktemp("shared-server"), extra_args=args) as app:
+        yield app

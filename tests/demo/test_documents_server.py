@@ -25,9 +25,8 @@ PAGES = [["Invoice 2024-118", "TOTAL RM 12.50"], ["Page two", "Thank you"]]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    with AppServer(tmp_path_factory.mktemp("documents")) as app:
-        yield app
+def server(shared_server: AppServer) -> AppServer:
+    return shared_server  # tests/conftest.py: one app for the modules that need no settings of their own
 
 
 @pytest.fixture(scope="module")

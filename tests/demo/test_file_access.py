@@ -1,6 +1,6 @@
 """What the real server (`python app.py`) serves from disk and the network: only its own cache.
 
-One server for the module. Requests are sent with http.client so that `..` segments and odd encodings
+One server (the session's shared one, tests/conftest.py). Requests are sent with http.client so that `..` segments and odd encodings
 reach the server exactly as written (HTTP client libraries normalise them away).
 """
 
@@ -24,9 +24,8 @@ SECRET_MARKER = "root:"  # first bytes of /etc/passwd on any Linux
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    with AppServer(tmp_path_factory.mktemp("file-access")) as app:
-        yield app
+def server(shared_server: AppServer) -> AppServer:
+    return shared_server  # tests/conftest.py: one app for the modules that need no settings of their own
 
 
 def raw_get(server: AppServer, path: str) -> tuple[int, bytes]:

@@ -24,20 +24,19 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image, ImageDraw, ImageFont
 
-from conftest import AppServer, jpeg_scan_bomb
+from conftest import SHARED_MAX_FILE_SIZE, AppServer, jpeg_scan_bomb
 
 pytestmark = pytest.mark.slow  # starts the real app (real model)
 
-UPLOAD_LIMIT = "1mb"  # small, so the 413 test needs little data; every other input here is below it
+UPLOAD_LIMIT = SHARED_MAX_FILE_SIZE  # "1mb": small, so the 413 test needs little data; every other input here is below it
 TEXT = "HELLO 2026"
 WORDS = {"HELLO", "2026"}
 LEAKS = ("Traceback", "File \"", "torch", "cv2", "OpenCV", "PIL", "Pillow", "numpy", "Error:", "upstream Gradio app")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    with AppServer(tmp_path_factory.mktemp("hardening"), extra_args=("--max-file-size", UPLOAD_LIMIT)) as app:
-        yield app
+def server(shared_server: AppServer) -> AppServer:
+    return shared_server  # tests/conftest.py: its upload limit is UPLOAD_LIMIT
 
 
 @pytest.fixture(scope="module")

@@ -32,9 +32,8 @@ META = {"_type": "gradio.FileData"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    with AppServer(tmp_path_factory.mktemp("gate"), extra_args=("--max-batch-files", "3")) as app:
-        yield app
+def server(shared_server: AppServer) -> AppServer:
+    return shared_server  # tests/conftest.py: batches of up to SHARED_MAX_BATCH_FILES (3) files
 
 
 @pytest.fixture(scope="module")
