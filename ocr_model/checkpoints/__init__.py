@@ -14,7 +14,10 @@ characters[i], class 0 the blank, plus the space as the last class when `space_c
 
 Optional header keys: `recognition` (settings the engine reads this checkpoint's lines with, e.g.
 `{"space_margin_threshold": null}` for a fine-tuned recognizer that learned its own spaces; see
-`ocr_model.config.CHECKPOINT_RECOGNITION_SETTINGS`; the built-ins carry none) and `base`.
+`ocr_model.config.CHECKPOINT_RECOGNITION_SETTINGS`; the built-ins carry none), `detection` (the DB
+post-processing settings the engine detects with for this checkpoint's detector, see
+`ocr_model.config.CHECKPOINT_DETECTION_SETTINGS`; ppocrv6-tiny carries PaddleOCR's published values for it;
+a recognizer-only checkpoint takes its base's) and `base`.
 
 Recognizer-only checkpoints (what `python -m ocr_model.finetune` writes): tensors `recognizer.*` only,
 architecture `recognizer` only, and `base` naming the checkpoint whose detector and orientation classifier
@@ -41,7 +44,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..config import checked_recognition_settings
+from ..config import checked_detection_settings, checked_recognition_settings
 from ..networks.detector import Detector, DetectorConfig
 from ..networks.layers import batch_norms_folded, fuse_batch_norms
 from ..networks.orientation import OrientationClassifier, OrientationConfig
@@ -84,6 +87,8 @@ class Checkpoint:
     path: Path | None = None
     # Recognition settings the engine applies with this checkpoint (header "recognition"; {} = the engine's).
     recognition: dict[str, Any] = field(default_factory=dict)
+    # DB post-processing settings the engine detects with for this checkpoint's detector (header "detection").
+    detection: dict[str, float] = field(default_factory=dict)
     # Recognizer-only checkpoints: the name of the base that gave the detector and orientation classifier.
     base: str | None = None
 
@@ -180,6 +185,7 @@ def save_checkpoint(
     base: str | None = None,
     dtype: torch.dtype = torch.float32,
     recognition: dict[str, Any] | None = None,
+    detection: dict[str, float] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write `model` (a Checkpoint, or an OcrModel / anything with .detector, .recognizer, .characters
@@ -190,6 +196,8 @@ def save_checkpoint(
     `base` (a built-in name or the stem of a full checkpoint file that will sit in the same folder): write
     the recognizer only, to run with that base's detector and orientation classifier.
     `recognition`: the settings the engine reads with (default: the model's own `recognition`, if any).
+    `detection`: the DB post-processing settings for the detector (default: the model's own `detection`, if
+    any; not written for a recognizer-only checkpoint, which detects with its base's).
     `extra`: further header keys (a fine-tuning record); they cannot replace the format's own."""
     from safetensors.torch import save_file
 
@@ -210,8 +218,11 @@ def save_checkpoint(
     _check_characters(characters, parts["recognizer"].config.num_classes, str(path))
     if recognition is None:
         recognition = getattr(model, "recognition", None) or {}
+    if detection is None:
+        detection = getattr(model, "detection", None) or {}
     try:
         recognition = checked_recognition_settings(recognition)
+        detection = checked_detection_settings(detection) if base is None else {}
     except ValueError as error:
         raise CheckpointError(f"{path}: {error}") from error
     header = {
@@ -227,6 +238,8 @@ def save_checkpoint(
     }
     if recognition:
         header["recognition"] = recognition
+    if detection:
+        header["detection"] = detection
     if base is not None:
         header["base"] = base
     for key, value in (extra or {}).items():
@@ -275,6 +288,7 @@ def read_header(path: str | Path) -> dict[str, Any]:
     header = _raw_header(path)
     try:
         checked_recognition_settings(header.get("recognition"), "'recognition'")
+        checked_detection_settings(header.get("detection"), "'detection'")
     except ValueError as error:
         raise CheckpointError(f"{path}: {error}") from error
     if recognizer_only(header):
@@ -425,6 +439,7 @@ def load_checkpoint_file(path: str | Path) -> Checkpoint:
         licence=str(header.get("licence", "")),
         path=path,
         recognition=checked_recognition_settings(header.get("recognition")),
+        detection=checked_detection_settings(header.get("detection")) if base is None else dict(base.detection),
         base=str(header["base"]) if base is not None else None,
     )
 

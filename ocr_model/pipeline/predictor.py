@@ -476,8 +476,9 @@ def build_model(
     `select_precision(device)`); the pipeline around them always works in float32.
 
     A checkpoint's own recognition settings (its header's "recognition", e.g. a fine-tuned recognizer
-    read without the space heuristic) replace those fields of `config`; per-call options still win.
-    The built-ins carry none."""
+    read without the space heuristic) and detection settings (header "detection": ppocrv6-tiny's DB
+    post-processing) replace those fields of `config`; per-call options still win.
+    Of the built-ins only ppocrv6-tiny carries settings (detection)."""
     from ..checkpoints import load_checkpoint
     from ..networks import load_orientation_classifier, prepare_for_inference
 
@@ -497,7 +498,7 @@ def build_model(
         characters=loaded.characters,
         # A checkpoint without its own line-orientation classifier uses the default one.
         orientation_classifier=ready(loaded.orientation or load_orientation_classifier()),
-        config=(config or OcrConfig()).with_options(**loaded.recognition),
+        config=(config or OcrConfig()).with_options(**loaded.detection, **loaded.recognition),
         device=device,
         checkpoint=loaded.name,
     )

@@ -181,3 +181,39 @@ def test_saving_refuses_characters_that_do_not_fit_the_head(tiny, tmp_path):
         save_checkpoint(Model(), tmp_path / "x.safetensors")
     with pytest.raises(CheckpointError, match="must end in .safetensors"):
         save_checkpoint(tiny, tmp_path / "x.pt")
+
+
+TINY_DETECTION = {"det_threshold": 0.2, "det_box_threshold": 0.4, "det_unclip_ratio": 1.4}
+
+
+def test_tiny_carries_paddles_detection_settings_and_the_engine_detects_with_them(tiny):
+    """PaddleOCR's published DB post-processing for PP-OCRv6 tiny (its inference.yml) is in the header;
+    build_model applies it; small keeps the engine's defaults; a per-call option still wins."""
+    from ocr_model.config import OcrConfig
+    from ocr_model.pipeline.predictor import build_model
+
+    tiny_info = list_checkpoints()[1]
+    assert read_header(tiny_info.path)["detection"] == TINY_DETECTION
+    assert tiny.detection == TINY_DETECTION
+    model = build_model(device="cpu", checkpoint="ppocrv6-tiny", precision=torch.float32)
+    assert {name: getattr(model.config, name) for name in TINY_DETECTION} == TINY_DETECTION
+    assert model.config.with_options(det_threshold=0.3).det_threshold == 0.3
+    assert load_checkpoint("ppocrv6-small").detection == {}
+    assert OcrConfig().det_threshold == 0.3
+
+
+def test_detection_settings_travel_in_the_header_and_bad_ones_are_refused(tiny, tmp_path):
+    path = save_checkpoint(tiny, tmp_path / "d.safetensors", detection={"det_unclip_ratio": 1.8})
+    assert read_header(path)["detection"] == {"det_unclip_ratio": 1.8}
+    assert load_checkpoint(path).detection == {"det_unclip_ratio": 1.8}
+    assert load_checkpoint(save_checkpoint(tiny, tmp_path / "same.safetensors")).detection == TINY_DETECTION  # kept by default
+    for bad, message in [
+        ({"det_threshold": 1.5}, r"det_threshold must be a number in \(0, 1\)"),
+        ({"det_unclip_ratio": "big"}, "det_unclip_ratio must be a number > 0"),
+        ({"rec_height": 32}, r"unknown setting\(s\) \['rec_height'\]"),
+    ]:
+        with pytest.raises(CheckpointError, match=message):
+            save_checkpoint(tiny, tmp_path / "x.safetensors", detection=bad)
+        broken = rewrite(path, tmp_path / "broken.safetensors", _header(["detection"], bad))
+        with pytest.raises(CheckpointError, match=message):
+            load_checkpoint(broken)

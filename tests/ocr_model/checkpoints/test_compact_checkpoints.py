@@ -168,7 +168,11 @@ def test_the_engine_reads_with_the_checkpoint_settings_and_per_call_options_stil
     model = build_model(device="cpu", checkpoint=str(path), threads=1)
     assert model.config.space_margin_threshold is None
     assert model.config.with_options(space_margin_threshold=-1.0).space_margin_threshold == -1.0
-    assert build_model(device="cpu", checkpoint="ppocrv6-tiny", threads=1).config == OcrConfig()  # built-in: unchanged
+    # The built-in tiny carries detection settings only (PaddleOCR's DB post-processing for its detector); the
+    # recognizer-only checkpoint detects with its base's detector, so with its base's detection settings.
+    tiny_detection = {"det_threshold": 0.2, "det_box_threshold": 0.4, "det_unclip_ratio": 1.4}
+    assert build_model(device="cpu", checkpoint="ppocrv6-tiny", threads=1).config == OcrConfig().with_options(**tiny_detection)
+    assert model.config == OcrConfig().with_options(**tiny_detection, space_margin_threshold=None)
     page = np.full((64, 200, 3), 255, dtype=np.uint8)
     assert model.predict(page).checkpoint == "tuned"
 
