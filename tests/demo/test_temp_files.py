@@ -17,7 +17,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from bench.sample_images import png_bytes
-from conftest import AppServer
+from conftest import SHARED_MAX_BATCH_FILES, AppServer
 from demo.temp_files import create_instance_dir, remove_orphan_uploads, sweep
 
 pytestmark = pytest.mark.slow  # starts the real app (real model)
@@ -86,9 +86,9 @@ def files_in(folder: Path) -> set[Path]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    with AppServer(tmp_path_factory.mktemp("temp-files"), extra_args=("--max-file-size", "1mb", "--max-batch-files", "2")) as app:
-        yield app
+def server(shared_server: AppServer) -> AppServer:
+    # tests/conftest.py: uploads up to SHARED_MAX_FILE_SIZE (1 MB), batches of up to SHARED_MAX_BATCH_FILES (3)
+    return shared_server
 
 
 def raw_post(server: AppServer, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
@@ -146,7 +146,7 @@ def test_uploads_without_a_size_or_above_one_batch_are_refused_before_reading(se
     status, _ = raw_post(server, "/gradio_api/upload", b"0\r\n\r\n", headers)
     assert status == 411
     headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(50 * 2**20)}
-    status, body = raw_post(server, "/gradio_api/upload", b"", headers)  # claims 50 MB: 2 files x 1 MB is the most
+    status, body = raw_post(server, "/gradio_api/upload", b"", headers)  # claims 50 MB: 3 files x 1 MB is the most
     assert status == 413, body
     assert files_in(folder) == before
 
@@ -156,10 +156,11 @@ def test_gradio_client_batches_above_the_limit_are_refused_and_within_it_run(ser
     try:
         image = server.temp_dir / "white.png"
         image.write_bytes(png_bytes())
+        limit = SHARED_MAX_BATCH_FILES
         with pytest.raises(Exception):
-            client.predict([handle_file(str(image))] * 3, "auto", 1600, 0.0, False, api_name="/batch")
-        result = client.predict([handle_file(str(image))] * 2, "auto", 1600, 0.0, False, api_name="/batch")
-        assert any(isinstance(value, str) and "2 of 2" in value for value in result), result
+            client.predict([handle_file(str(image))] * (limit + 1), "auto", 1600, 0.0, False, api_name="/batch")
+        result = client.predict([handle_file(str(image))] * limit, "auto", 1600, 0.0, False, api_name="/batch")
+        assert any(isinstance(value, str) and f"{limit} of {limit}" in value for value in result), result
     finally:
         client.close()
 
