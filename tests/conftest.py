@@ -64,9 +64,11 @@ def fake_engine() -> FakeEngine:
 
 
 # The settings of the one app server shared by the server tests that need no settings of their own
-# (`shared_server`): uploads up to 1 MB (so a 413 needs little data), batches of up to 3 files.
+# (`shared_server`): uploads up to 1 MB (so a 413 needs little data), batches of up to 3 files, images shown
+# at most 800 px (smaller than the receipt's 1060 px height, so /run must downscale it).
 SHARED_MAX_FILE_SIZE = "1mb"
 SHARED_MAX_BATCH_FILES = 3
+SHARED_MAX_DISPLAY_SIZE = 800
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 0.05) -> Any:
@@ -186,10 +188,15 @@ class AppServer:
 
 @pytest.fixture(scope="session")
 def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    """One real app (`python app.py --max-file-size 1mb --max-batch-files 3`, the real model) for every test
-    module that asks for it (file access, documents, hardening, upload gate): starting one costs about 10 s
-    and stopping it a few more, once per session instead of once per module. Modules that need other settings
-    (display cap, MCP, PDF limits, temp space, browser upload limit, checkpoints) start their own."""
-    args = ("--max-file-size", SHARED_MAX_FILE_SIZE, "--max-batch-files", str(SHARED_MAX_BATCH_FILES))
+    """One real app (`python app.py --max-file-size 1mb --max-batch-files 3 --max-display-size 800`, the real
+    model) for every test module that asks for it (file access, documents, hardening, upload gate, temp files,
+    ui/test_server): starting one costs about 10 s and stopping it a few more, once per session instead of once
+    per module. Modules that need other settings (MCP, PDF limits, temp space, the browser's upload limit,
+    checkpoints) or a server of their own (sweeps, signals) start their own."""
+    args = (
+        "--max-file-size", SHARED_MAX_FILE_SIZE,
+        "--max-batch-files", str(SHARED_MAX_BATCH_FILES),
+        "--max-display-size", str(SHARED_MAX_DISPLAY_SIZE),
+    )
     with AppServer(tmp_path_factory.mktemp("shared-server"), extra_args=args) as app:
         yield app

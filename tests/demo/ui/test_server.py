@@ -9,18 +9,17 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from conftest import ASSETS_DIR, AppServer
+from conftest import ASSETS_DIR, SHARED_MAX_DISPLAY_SIZE, AppServer
 
 pytestmark = pytest.mark.slow  # starts the real app (real model)
 
-DISPLAY_CAP = 800  # smaller than the receipt's 1060 px height, so /run must downscale it
+DISPLAY_CAP = SHARED_MAX_DISPLAY_SIZE  # 800: smaller than the receipt's 1060 px height, so /run must downscale it
 RECEIPT_WORDS = {"CORNER", "CAFE", "Cappuccino", "TOTAL", "16.42", "THANK", "YOU"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with AppServer(tmp_path_factory.mktemp("server"), extra_args=("--max-display-size", str(DISPLAY_CAP))) as app:
-        yield app
+def server(shared_server: AppServer) -> AppServer:
+    return shared_server  # tests/conftest.py: images shown at most DISPLAY_CAP px
 
 
 def new_client(server, tmp_path) -> Client:
