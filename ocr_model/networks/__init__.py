@@ -24,7 +24,7 @@ from .loaders import (
     prepare_for_inference,
 )
 from .orientation import OrientationClassifier, OrientationConfig
-from .recognizer import Recognizer, RecognizerConfig
+from .recognizer import Recognizer, RecognizerConfig, restrict_characters
 
 __all__ = [
     "Detector",
@@ -38,4 +38,5 @@ __all__ = [
     "load_orientation_classifier",
     "load_recognizer",
     "prepare_for_inference",
+    "restrict_characters",
 ]

@@ -9,7 +9,8 @@ logits; training feeds them to `CTCLoss` after a log-softmax).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -186,3 +187,35 @@ class Recognizer(nn.Module):
         features = self.neck(features)  # (N, C, 1, T)
         return self.head(features.squeeze(2).transpose(1, 2))
 
+
+
+@torch.no_grad()
+def restrict_characters(network: Recognizer, characters: list[str], keep: Iterable[str]) -> list[str]:
+    """Cut the CTC head down to the classes of the characters in `keep`, in place; returns the new character
+    list (class i + 1 is its i-th entry, as before).
+
+    The blank (class 0) always stays, and so does PP-OCR's implicit last class, the space, when the network
+    has one (`num_classes == len(characters) + 2`). Kept classes keep their weight rows unchanged and in
+    order, so their logits are the full head's logits for those classes; the greedy path can only differ
+    where a dropped class would have won the step, and softmax confidences are normalised over the kept
+    classes only (so they are at least the full head's). For inference on text known to use few characters
+    (e.g. receipts: ASCII): the 18,710-class head of PP-OCRv6 small is the largest layer of the recognizer.
+    """
+    fc = network.head.fc
+    space_class = fc.out_features == len(characters) + 2
+    if fc.out_features not in (len(characters) + 1, len(characters) + 2):
+        raise ValueError(f"{len(characters)} characters do not match the head's {fc.out_features} classes")
+    wanted = set(keep)
+    kept = [index for index, character in enumerate(characters) if character in wanted]
+    if not kept:
+        raise ValueError("none of the characters to keep is in the recognizer's character list")
+    rows = [0, *(index + 1 for index in kept)] + ([fc.out_features - 1] if space_class else [])
+    index = torch.tensor(rows, device=fc.weight.device)
+    pruned = nn.Linear(fc.in_features, len(rows), bias=fc.bias is not None, device=fc.weight.device, dtype=fc.weight.dtype)
+    pruned.weight.copy_(fc.weight.index_select(0, index))
+    if fc.bias is not None:
+        pruned.bias.copy_(fc.bias.index_select(0, index))
+    pruned.requires_grad_(fc.weight.requires_grad)
+    network.head.fc = pruned
+    network.config = replace(network.config, num_classes=len(rows))
+    return [characters[index] for index in kept]

@@ -84,3 +84,31 @@ def test_trains_like_any_module():
 def test_rejects_bad_shapes(shape):
     with pytest.raises(ValueError):
         Recognizer()(torch.zeros(shape))
+
+
+def test_restrict_characters_keeps_the_kept_classes_logits_and_their_order():
+    from ocr_model.networks.recognizer import restrict_characters
+
+    torch.manual_seed(0)
+    network = Recognizer().eval()
+    characters = [chr(0x4E00 + index) for index in range(18708)]  # + blank + the implicit space = 18710
+    characters[10], characters[500], characters[18000] = "A", "7", "$"
+    images = torch.from_numpy(text_like_lines((2, 3, 48, 160), 9))
+    with torch.inference_mode():
+        full = network(images)
+    kept = restrict_characters(network, characters, {"$", "A", "7", "not in the list"})
+    assert kept == ["A", "7", "$"]  # the original order, whatever the order of `keep`
+    assert network.head.fc.out_features == network.config.num_classes == 5  # blank, A, 7, $, space
+    with torch.inference_mode():
+        pruned = network(images)
+    np.testing.assert_allclose(pruned.numpy(), full[:, :, [0, 11, 501, 18001, 18709]].numpy(), atol=1e-5)
+
+
+def test_restrict_characters_refuses_a_list_that_does_not_fit_or_keeps_nothing():
+    from ocr_model.networks.recognizer import restrict_characters
+
+    network = Recognizer(PPOCRV6_SMALL)
+    with pytest.raises(ValueError, match="do not match"):
+        restrict_characters(network, ["a", "b"], {"a"})
+    with pytest.raises(ValueError, match="none of the characters"):
+        restrict_characters(network, ["x"] * 18708, {"a"})
