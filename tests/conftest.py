@@ -69,6 +69,11 @@ def fake_engine() -> FakeEngine:
 SHARED_MAX_FILE_SIZE = "1mb"
 SHARED_MAX_BATCH_FILES = 3
 SHARED_MAX_DISPLAY_SIZE = 800
+# The MCP server's (`mcp_server`): temp space held to 16 MB, uploads up to 2 MB. The MCP transport takes
+# bodies up to 4 MB (about 3 MB of image once base64), so the upload limit is set below that, where the
+# app's own limit is the one that answers.
+MCP_MAX_TEMP_MB = 16
+MCP_MAX_FILE_SIZE_MB = 2
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 0.05) -> Any:
@@ -199,4 +204,13 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServe
         "--max-display-size", str(SHARED_MAX_DISPLAY_SIZE),
     )
     with AppServer(tmp_path_factory.mktemp("shared-server"), extra_args=args) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def mcp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """One real app with the MCP server on (`--mcp --max-temp-mb 16 --max-file-size 2mb`) for the MCP tests
+    (tests/demo/test_mcp_inputs.py, tests/demo/ui/test_mcp.py), started once per session."""
+    args = ("--mcp", "--max-temp-mb", str(MCP_MAX_TEMP_MB), "--max-file-size", f"{MCP_MAX_FILE_SIZE_MB}mb")
+    with AppServer(tmp_path_factory.mktemp("mcp-server"), extra_args=args) as app:
         yield app

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import ASSETS_DIR, AppServer
+from conftest import ASSETS_DIR, MCP_MAX_FILE_SIZE_MB, MCP_MAX_TEMP_MB, AppServer
 from demo.mcp_inputs import FAILED_MESSAGE, FULL_MESSAGE, InlineInputs, InlineRefused, safe_error_text
 from demo.temp_files import folder_bytes
 
@@ -76,17 +76,15 @@ def test_error_texts_never_name_urls_hosts_or_paths():
 
 # --- the real server ----------------------------------------------------------------------------------
 
-# The MCP transport takes bodies up to 4 MB (about 3 MB of image once base64), so the upload limit here
-# is set below that, where the app's own limit is the one that answers.
-CAP_MB = 16
-FILE_LIMIT_MB = 2
+# The session's MCP server (tests/conftest.py `mcp_server`): temp space and upload limit set below the MCP
+# transport's 4 MB bodies, where the app's own limits are the ones that answer.
+CAP_MB = MCP_MAX_TEMP_MB  # 16
+FILE_LIMIT_MB = MCP_MAX_FILE_SIZE_MB  # 2
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    extra = ("--mcp", "--max-temp-mb", str(CAP_MB), "--max-file-size", f"{FILE_LIMIT_MB}mb")
-    with AppServer(tmp_path_factory.mktemp("mcp-cap"), extra_args=extra) as app:
-        yield app
+def server(mcp_server: AppServer) -> AppServer:
+    return mcp_server
 
 
 def call_tool(server: AppServer, image: str, timeout: float = 300) -> tuple[bool, str]:

@@ -20,9 +20,8 @@ pytestmark = pytest.mark.slow  # starts the real app (real model)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with AppServer(tmp_path_factory.mktemp("mcp-server"), extra_args=("--mcp",)) as app:
-        yield app
+def server(mcp_server: AppServer) -> AppServer:
+    return mcp_server  # tests/conftest.py: the session's app with --mcp (its 2 MB upload limit is above the receipt)
 
 
 async def list_and_call(url: str, image_data_url: str):
