@@ -21,8 +21,9 @@ OCR_API_DESCRIPTION = (
     "file, image_size {height, width}, device, checkpoint, timings (seconds per stage), note, rotation (degrees the image was "
     "turned clockwise to read it), min_confidence, lines_total and lines, each {line, text, confidence 0-1, "
     "polygon [[x, y], ...] in the original image's pixels, words [{text, confidence, polygon}]}, in reading "
-    "order. For a PDF: {file, page_count, pages_read, note, pages: [that record per page, plus page {number, count, "
-    "width_pt, height_pt, scale, dpi}]}, pixels of the page rendered at 200 dpi. Nothing is kept after the call."
+    "order. For a PDF: {file, checkpoint, page_count, pages_read, note, pages: [that record per page, plus page "
+    "{number, count, width_pt, height_pt, scale, dpi}, and error for a page that could not be rendered]}, pixels of "
+    "the page rendered at 200 dpi. Nothing is kept after the call."
 )
 
 _POLYGON: dict[str, Any] = {"type": "array", "items": {"type": "array", "items": {"type": "number"}}}
@@ -57,7 +58,8 @@ RESULT_SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        # PDFs only: one record like the above per page read (with "page": {number, count, width_pt, ...})
+        # PDFs only: one record like the above per page read (with "page": {number, count, width_pt, ...} and, for
+        # a page that could not be rendered, "error")
         "page_count": {"type": "integer"},
         "pages_read": {"type": "integer"},
         "pages": {"type": "array", "items": {"type": "object"}},
