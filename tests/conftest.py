@@ -63,6 +63,17 @@ def fake_engine() -> FakeEngine:
     return FakeEngine()
 
 
+# Fixtures that start the real app: a test that uses one (directly or through a module's `server`) is slow,
+# so a module may keep its unit tests in the quick subset without marking each server test by hand.
+SERVER_FIXTURES = frozenset({"shared_server", "mcp_server"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 # The settings of the one app server shared by the server tests that need no settings of their own
 # (`shared_server`): uploads up to 1 MB (so a 413 needs little data), batches of up to 3 files, images shown
 # at most 800 px (smaller than the receipt's 1060 px height, so /run must downscale it).

@@ -18,8 +18,6 @@ from conftest import REPO_ROOT, AppServer
 from demo.config import launch_kwargs, load_config
 from demo.security import is_remote_file_request
 
-pytestmark = pytest.mark.slow  # starts the real app (real model)
-
 SECRET_MARKER = "root:"  # first bytes of /etc/passwd on any Linux
 
 

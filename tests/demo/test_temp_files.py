@@ -20,8 +20,6 @@ from bench.sample_images import png_bytes
 from conftest import SHARED_MAX_BATCH_FILES, AppServer
 from demo.temp_files import create_instance_dir, remove_orphan_uploads, sweep
 
-pytestmark = pytest.mark.slow  # starts the real app (real model)
-
 
 def _age(path: Path, seconds: float) -> None:
     past = time.time() - seconds
@@ -165,6 +163,7 @@ def test_gradio_client_batches_above_the_limit_are_refused_and_within_it_run(ser
         client.close()
 
 
+@pytest.mark.slow  # starts an app of its own (the real model)
 def test_files_are_swept_while_serving(tmp_path: Path) -> None:
     with AppServer(tmp_path, extra_args=("--delete-cache", "1,2")) as app:
         folder = instance_dir(app)
@@ -186,6 +185,7 @@ def test_files_are_swept_while_serving(tmp_path: Path) -> None:
         assert at_start and at_start <= files_in(folder), "example files were swept"
 
 
+@pytest.mark.slow  # starts an app of its own (the real model)
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_shutdown_by_signal_removes_the_instance_folder(tmp_path: Path, signum: int) -> None:
     app = AppServer(tmp_path)
@@ -201,6 +201,7 @@ def test_shutdown_by_signal_removes_the_instance_folder(tmp_path: Path, signum: 
     assert list((tmp_path / "gradio").iterdir()) == []
 
 
+@pytest.mark.slow  # starts an app of its own (the real model)
 def test_uploads_stop_when_the_temp_folder_is_full_and_resume_after_the_sweep(tmp_path: Path) -> None:
     args = ("--max-temp-mb", "6", "--max-file-size", "1mb", "--delete-cache", "1,3")
     with AppServer(tmp_path, extra_args=args) as app:

@@ -26,8 +26,6 @@ from bench.sample_images import png_bytes
 from conftest import AppServer, wait_for
 from demo.uploads import REFUSED_MESSAGE
 
-pytestmark = pytest.mark.slow  # starts the real app (real model)
-
 META = {"_type": "gradio.FileData"}
 
 
