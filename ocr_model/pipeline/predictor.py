@@ -481,7 +481,9 @@ def build_model(
     Of the built-ins only ppocrv6-tiny carries settings (detection)."""
     from ..checkpoints import load_checkpoint
     from ..networks import load_orientation_classifier, prepare_for_inference
+    from ..networks.compiled import compile_recognizer, compile_requested
 
+    compiled = compile_requested()  # OCR_COMPILE: a bad value fails before anything loads
     device = select_device(device)
     precision = precision or select_precision(device)
     if device == "cpu":
@@ -492,9 +494,12 @@ def build_model(
     def ready(network: torch.nn.Module) -> torch.nn.Module:
         return prepare_for_inference(network, channels_last=channels_last).to(device=device, dtype=precision)
 
+    recognizer = ready(loaded.recognizer)
+    if compiled:  # opt-in: minutes of compiling here, at load, never in a request (networks/compiled.py)
+        recognizer = compile_recognizer(recognizer, (config or OcrConfig()).rec_height)
     model = OcrModel(
         detector=ready(loaded.detector),
-        recognizer=ready(loaded.recognizer),
+        recognizer=recognizer,
         characters=loaded.characters,
         # A checkpoint without its own line-orientation classifier uses the default one.
         orientation_classifier=ready(loaded.orientation or load_orientation_classifier()),
