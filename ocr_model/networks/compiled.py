@@ -7,9 +7,10 @@ Measured on the 2-core shared machine (Intel Xeon with AMX, bf16), 2026-12-02:
 - the whole engine on the 19 sroie-dev receipts, interleaved with the eager engine in one process, thread
   CPU, 1 thread, load 7 -> 5: per-image ratio median 0.886 (0.972 vs 1.053 s), word F1 0.9236 vs 0.9245
   (bf16 rounding differs; 1 line of 62 on the first receipt reads differently);
+- wall clock, 2 threads, nearly quiet (load 1.3 -> 1.5), bench_sroie at eb8679a: median 0.603 vs 0.808 s
+  per receipt (0.75x), ratio to RapidOCR 0.44 vs 0.59, word F1 0.924 both, peak RSS 832 vs 651 MiB;
 - the price: compiling at load took 150-180 s (two graphs, under load 8-15) with an empty inductor cache,
-  38-40 s once inductor's on-disk cache held them (load 4); the engine's peak RSS over sroie-dev rose
-  1033 -> 1308 MiB (bench_sroie, same run).
+  21-40 s once inductor's on-disk cache held them; a checkpoint first loaded by a request compiles in it.
 Both graphs (batch size 1 is specialised by dynamo; every size >= 2 and every width share the other) are
 compiled here at load with float32 inputs like the pipeline's, so no request compiles (checked with
 TORCH_LOGS=recompiles on 5 receipts).
