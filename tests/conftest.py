@@ -85,6 +85,8 @@ SHARED_MAX_DISPLAY_SIZE = 800
 # app's own limit is the one that answers.
 MCP_MAX_TEMP_MB = 16
 MCP_MAX_FILE_SIZE_MB = 2
+# The browser tests' (`browser_app_server`): uploads up to 3 MB, so the oversized-upload test needs only 4 MB.
+BROWSER_MAX_FILE_SIZE = "3mb"
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 0.05) -> Any:
@@ -224,4 +226,13 @@ def mcp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     (tests/demo/test_mcp_inputs.py, tests/demo/ui/test_mcp.py), started once per session."""
     args = ("--mcp", "--max-temp-mb", str(MCP_MAX_TEMP_MB), "--max-file-size", f"{MCP_MAX_FILE_SIZE_MB}mb")
     with AppServer(tmp_path_factory.mktemp("mcp-server"), extra_args=args) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def browser_app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """One real app (`--max-file-size 3mb`) for the browser tests (tests/demo/ui/test_browser.py and the modules
+    that import its `server` fixture, such as test_browser_reading_view.py), started once per session. Ask for it
+    after the `browser` fixture, so that no app starts when there is no browser and the tests skip."""
+    with AppServer(tmp_path_factory.mktemp("browser-server"), extra_args=("--max-file-size", BROWSER_MAX_FILE_SIZE)) as app:
         yield app

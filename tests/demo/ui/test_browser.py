@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ASSETS_DIR, AppServer
+from conftest import ASSETS_DIR, BROWSER_MAX_FILE_SIZE, AppServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a real browser against the real app and model
 
@@ -35,7 +35,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 RUN_TIMEOUT_MS = 180_000  # one real OCR run on a loaded 2-core CI machine
-UPLOAD_LIMIT = "3mb"  # small, so the oversized-upload test needs only a 4 MB file
+UPLOAD_LIMIT = BROWSER_MAX_FILE_SIZE  # "3mb": small, so the oversized-upload test needs only a 4 MB file
 RECEIPT_WORDS = ["CORNER CAFE", "12 Harbour Street", "Cappuccino", "Orange juice"]
 
 
@@ -78,9 +78,8 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def server(browser, tmp_path_factory):  # `browser` first: no server is started when the tests skip
-    with AppServer(tmp_path_factory.mktemp("browser-server"), extra_args=("--max-file-size", UPLOAD_LIMIT)) as app:
-        yield app
+def server(browser, browser_app_server: AppServer) -> AppServer:  # `browser` first: no server is started when the tests skip
+    return browser_app_server  # tests/conftest.py: one app for every module that uses this fixture
 
 
 @pytest.fixture
