@@ -24,6 +24,8 @@ import psutil
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SROIE_IMAGES = REPO_ROOT.parent / "shared" / "eval" / "sroie-dev" / "img"
+if not SROIE_IMAGES.is_dir():  # a worktree under /work/wt/<branch> sits one level deeper than /work/main
+    SROIE_IMAGES = Path("/work/shared/eval/sroie-dev/img")
 
 def stop_servers_on_sigterm() -> None:
     """Turn SIGTERM into KeyboardInterrupt so `finally` blocks stop the app server we started."""

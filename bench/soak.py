@@ -2,21 +2,26 @@
 
 Starts `python app.py` on a loopback port with its own temp directory, then sends `--requests` requests
 (default 300) through `gradio_client`: SROIE receipts from ../shared/eval/sroie-dev when present, synthetic
-screenshots and pages, and a synthetic 35 MP scan every `--scan-every` requests. Every upload carries a
-unique JPEG comment so Gradio's content-hash cache cannot hide temp-dir growth, and the client starts a new
-session every `--session-every` requests (like users coming and going).
+screenshots and pages, a synthetic 35 MP scan every `--scan-every` requests and a synthetic 20-page PDF
+(A4 pages of 20 lines, rendered by the app at 200 dpi: 1654x2339 px each) every `--pdf-every` requests,
+starting at request `--pdf-every // 2` (so the first and the last 50 requests each hold one at the default
+50). Every upload is unique (a JPEG comment, or a PDF comment after %%EOF) so Gradio's content-hash cache
+cannot hide temp-dir growth, and the client starts a new session every `--session-every` requests (like users
+coming and going).
 
 After each request it records the server process's RSS, its live thread count, and the bytes and files
-in the server's temp directory. The summary gives RSS at requests 1/50/150/300, the least-squares RSS slope
-over the second half (MB per 100 requests; bounded memory means about 0), and temp-dir and thread figures.
+in the server's temp directory. The summary gives RSS at requests 1/50/100/150/300, the mean and median RSS
+of the first and of the last 50 requests (their difference: the trend), the least-squares RSS slope over
+the second half (MB per 100 requests; bounded memory means about 0), and temp-dir and thread figures.
 
     .venv/bin/python bench/soak.py                      # 300 requests (about an hour on 2 CPU cores)
-    .venv/bin/python bench/soak.py --requests 60 --scan-every 6 --out /tmp/soak.json
+    .venv/bin/python bench/soak.py --requests 60 --scan-every 6 --pdf-every 0 --out /tmp/soak.json
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import statistics
 import sys
@@ -38,7 +43,7 @@ MB = 1024 * 1024
 @dataclass
 class RequestRecord:
     index: int  # 1-based request number
-    kind: str  # which input family: sroie, screenshot, page, scan35
+    kind: str  # which input family: sroie, screenshot, page, scan35, pdf20
     name: str
     endpoint: str  # "run" (the browser's endpoint) or "ocr" (the JSON API)
     seconds: float
@@ -59,11 +64,38 @@ def call_endpoint(client: object, endpoint: str, image: object) -> dict[str, obj
     JSON download written to the temp dir), with the UI's default options.
     """
     if endpoint == "ocr":
-        return client.predict(image, api_name="/ocr")  # type: ignore[attr-defined]
+        result = client.predict(image, api_name="/ocr")  # type: ignore[attr-defined]
+        if isinstance(result, dict) and "pages" in result:  # a PDF: one record per page
+            return {"lines": [line for page in result["pages"] for line in page.get("lines", [])]}
+        return result
     outputs = client.predict(image, "auto", 1600, 0.0, False, api_name="/run")  # type: ignore[attr-defined]
     table = outputs[1]  # the lines table: {"lines": [{"n", "text", "confidence"}, ...]}
     lines = table.get("lines", []) if isinstance(table, dict) else []
     return {"lines": [{"text": str(line["text"])} for line in lines]}
+
+
+PDF_PAGES = 20
+
+
+def text_pdf(name: str, pages: int, seed: int) -> tuple[str, bytes, tuple[str, ...]]:
+    """A PDF of `pages` A4 pages (1240x1754 px images at 150 dpi), 20 text lines each."""
+    from PIL import Image
+
+    images, lines = [], []
+    for number in range(pages):
+        page = make_text_page(f"{name}-{number}.jpg", 1240, 1754, 20, 26, seed + number)
+        images.append(Image.open(io.BytesIO(page.data)))
+        lines.extend(page.lines)
+    buffer = io.BytesIO()
+    images[0].save(buffer, format="PDF", save_all=True, append_images=images[1:], resolution=150.0)
+    return name, buffer.getvalue(), tuple(lines)
+
+
+def unique_upload(data: bytes, tag: str) -> bytes:
+    """`data` made unique: a JPEG comment segment, or a PDF comment line after the end marker."""
+    if data.startswith(b"%PDF"):
+        return data + b"\n%" + tag.encode("ascii") + b"\n"
+    return unique_jpeg(data, tag)
 
 
 def build_inputs(work_dir: Path, seed: int) -> dict[str, list[tuple[str, bytes, tuple[str, ...] | None]]]:
@@ -80,19 +112,28 @@ def build_inputs(work_dir: Path, seed: int) -> dict[str, list[tuple[str, bytes, 
         [make_text_page(f"page-{i}.jpg", 2480, 3508, 40, 44, seed + 10 + i) for i in range(2)]
     )
     families["scan35"] = synthetic([make_text_page("scan-35mp.jpg", 7000, 5000, 60, 70, seed + 20)])
+    # Expected lines None: /run shows the first page only, so recall is not comparable; lines > 0 is checked.
+    name, data, _lines = text_pdf("document-20p.pdf", PDF_PAGES, seed + 30)
+    families["pdf20"] = [(name, data, None)]
     receipts = sorted(SROIE_IMAGES.glob("*.jpg")) if SROIE_IMAGES.is_dir() else []
     if receipts:
         families["sroie"] = [(path.name, path.read_bytes(), None) for path in receipts]
     return families
 
 
-def schedule(request_count: int, scan_every: int, has_sroie: bool) -> list[str]:
-    """The input family of each request: a 35 MP scan every `scan_every`, else a fixed rotation."""
+def schedule(request_count: int, scan_every: int, has_sroie: bool, pdf_every: int = 0) -> list[str]:
+    """The input family of each request: a 20-page PDF every `pdf_every` (from request pdf_every // 2),
+    a 35 MP scan every `scan_every`, else a fixed rotation."""
     # Light inputs dominate, as on a public demo: per 10 requests 1 scan, 1 receipt, 2 pages, 6 screenshots.
     rotation = ["sroie", "screenshot", "page", "screenshot", "screenshot"] if has_sroie else ["screenshot", "page", "screenshot"]
     kinds = []
     for index in range(1, request_count + 1):
-        kinds.append("scan35" if scan_every > 0 and index % scan_every == 0 else rotation[index % len(rotation)])
+        if pdf_every > 0 and index % pdf_every == max(1, pdf_every // 2) % pdf_every:
+            kinds.append("pdf20")
+        elif scan_every > 0 and index % scan_every == 0:
+            kinds.append("scan35")
+        else:
+            kinds.append(rotation[index % len(rotation)])
     return kinds
 
 
@@ -110,8 +151,13 @@ def at(records: list[RequestRecord], index: int) -> RequestRecord | None:
     return records[index - 1] if 0 < index <= len(records) else None
 
 
+def window_rss(records: list[RequestRecord]) -> dict[str, float]:
+    values = [record.rss_mb for record in records]
+    return {"mean": round(statistics.mean(values), 1), "median": round(statistics.median(values), 1), "max": round(max(values), 1)}
+
+
 def summarize(records: list[RequestRecord], startup_rss_mb: float, startup_threads: int) -> dict[str, object]:
-    checkpoints = sorted({i for i in (1, 50, 150, 300) if i <= len(records)} | {len(records)})
+    checkpoints = sorted({i for i in (1, 50, 100, 150, 300) if i <= len(records)} | {len(records)})
     rss_at = {index: round(record.rss_mb, 1) for index in checkpoints if (record := at(records, index))}
     temp_at = {
         index: {"bytes": record.temp_bytes, "files": record.temp_files}
@@ -137,6 +183,9 @@ def summarize(records: list[RequestRecord], startup_rss_mb: float, startup_threa
         "rss_mb_at": rss_at,
         "rss_max_mb": round(max(record.rss_mb for record in records), 1),
         "rss_slope_second_half_mb_per_100_requests": round(fit_slope_mb_per_100(records), 2),
+        # The trend: the last 50 requests against the first 50 (same mix of inputs in each).
+        "rss_first_50": window_rss(records[:50]),
+        "rss_last_50": window_rss(records[-50:]),
         "temp_dir_at": temp_at,
         "temp_dir_max_bytes": max(record.temp_bytes for record in records),
         "temp_dir_max_files": max(record.temp_files for record in records),
@@ -152,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--scan-every", type=int, default=10, help="every Nth request is a 35 MP scan (0: none)")
+    parser.add_argument("--pdf-every", type=int, default=50, help="every Nth request is a 20-page PDF (0: none)")
     parser.add_argument("--session-every", type=int, default=25, help="new client session every N requests")
     parser.add_argument("--timeout", type=float, default=600.0, help="client timeout per request, seconds")
     parser.add_argument("--seed", type=int, default=0)
@@ -170,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         work_dir = Path(work)
         print("building inputs ...", flush=True)
         families = build_inputs(work_dir, args.seed)
-        kinds = schedule(args.requests, args.scan_every, "sroie" in families)
+        kinds = schedule(args.requests, args.scan_every, "sroie" in families, args.pdf_every)
         print(f"inputs: { {kind: len(items) for kind, items in families.items()} }", flush=True)
         upload_dir = work_dir / "uploads"
         upload_dir.mkdir()
@@ -191,11 +241,12 @@ def main(argv: list[str] | None = None) -> int:
                 counters[kind] = position + 1
                 name, data, expected = items[position % len(items)]
                 upload = upload_dir / f"{index:04d}-{name}"
-                upload.write_bytes(unique_jpeg(data, f"soak request {index}"))
+                upload.write_bytes(unique_upload(data, f"soak request {index}"))
                 started = time.perf_counter()
                 error: str | None = None
                 result: dict[str, object] = {}
-                endpoint = endpoints[(index - 1) % len(endpoints)]
+                # Endpoints in turn; a PDF by its own count, so that PDFs (every 50th, all odd) reach both.
+                endpoint = endpoints[(position if kind == "pdf20" else index - 1) % len(endpoints)]
                 try:
                     result = call_endpoint(client, endpoint, handle_file(str(upload)))
                 except Exception as exc:  # noqa: BLE001 - a soak records every failure and goes on
