@@ -2,7 +2,7 @@
 
 No Gradio here (the UI module turns `InputError` / `ImageRejected` into `gr.Error`), no
 threads: the engine is called directly in the caller's thread. Both the single-image and
-the batch paths go through `run_ocr` and `render_view`, so they produce identical output
+the batch paths go through `run_pages` and `render_view`, so they produce identical output
 for the same image.
 """
 
@@ -98,22 +98,6 @@ def file_label(source: str | os.PathLike[str] | bytes) -> str:
     return name[:120] or "image"
 
 
-def run_ocr(
-    engine: OcrEngine,
-    decode: Callable[[Any], Any],
-    source: str | os.PathLike[str] | bytes,
-    options: Mapping[str, Any],
-    config: AppConfig,
-    name: str | None = None,
-) -> OcrResult:
-    """Decode one image, run the engine once, and keep only display-size data."""
-    started = time.perf_counter()
-    decoded = decode(source)  # raises ImageRejected (a ValueError) with a user-facing message
-    box = [DecodedPage(decoded.rgb, decoded.note)]
-    del decoded
-    return read_page(engine, box, options, config, name or file_label(source), started)
-
-
 def read_page(
     engine: OcrEngine,
     box: list[DecodedPage],
@@ -184,7 +168,11 @@ def run_pages(
     if not is_pdf_upload(source):
         if on_page is not None:
             on_page(1, 1)
-        yield run_ocr(engine, decode, source, options, config, label)
+        started = time.perf_counter()
+        decoded = decode(source)  # raises ImageRejected (a ValueError) with a user-facing message
+        box = [DecodedPage(decoded.rgb, decoded.note)]
+        del decoded
+        yield read_page(engine, box, options, config, label, started)
         return
     limit = pdf_page_limit() if max_pages is None else min(max_pages, pdf_page_limit())
     pages = decode_pages(source, decode, max_pages=limit)
