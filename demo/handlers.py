@@ -34,6 +34,7 @@ from ocr_model.exporters import records
 from ocr_model.exporters.layout import layout_text
 from ocr_model.exporters.records import filter_record, passes_filter, shown_confidence  # noqa: F401  (the app's names for them)
 from ocr_model.inputs.pdf_pages import default_max_pages
+from ocr_model.pipeline.page_rotation import rotate_image
 from ocr_model.types import Predictions
 from demo.engine import Models, OcrEngine, UnknownCheckpoint, device_name, is_out_of_memory, release_memory
 from demo.compare import Comparison, compare_predictions
@@ -46,7 +47,6 @@ from demo.render import (
     draw_annotations,
     encode_jpeg,
     fit_within,
-    turn_image,
     turn_points,
 )
 
@@ -313,7 +313,7 @@ def render_view(
     keep = records.shown_lines(result.predictions, min_confidence)
     predictions = result.predictions
     rotation = result_rotation(result)
-    upright = turn_image(decode_jpeg(result.preview_jpeg), rotation)
+    upright = rotate_image(decode_jpeg(result.preview_jpeg), rotation)
     display_polygons = [upright_polygon(result, predictions.polygons[i]) for i in keep]
     highlight = keep.index(highlight_line - 1) if highlight_line and (highlight_line - 1) in keep else None
     annotated = draw_annotations(

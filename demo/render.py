@@ -59,20 +59,11 @@ def _as_points(polygon: np.ndarray) -> np.ndarray:
 ROTATIONS = (0, 90, 180, 270)
 
 
-def turn_image(rgb: np.ndarray, rotation: int) -> np.ndarray:
-    """`rgb` turned clockwise by `rotation` degrees (0, 90, 180, 270); a new C-contiguous array
-    unless `rotation` is 0 (then `rgb` itself)."""
-    if rotation not in ROTATIONS:
-        raise ValueError(f"rotation must be one of {ROTATIONS}, got {rotation!r}")
-    if rotation == 0:
-        return rgb
-    return np.ascontiguousarray(np.rot90(rgb, k=-(rotation // 90)))
-
-
 def turn_points(points: np.ndarray, rotation: int, size: tuple[int, int]) -> np.ndarray:
     """Points (K, 2) in an image of `size` (height, width) -> the same spots in that image turned
-    clockwise by `rotation` (as `turn_image` turns it). Pixel-edge coordinates, so the image's corners
-    map onto the turned image's corners exactly; the inverse of the engine's `rotate_points_back`."""
+    clockwise by `rotation` (as the engine's `rotate_image` turns it). Pixel-edge coordinates, so the
+    image's corners map onto the turned image's corners exactly; the inverse of the engine's
+    `rotate_points_back`."""
     if rotation not in ROTATIONS:
         raise ValueError(f"rotation must be one of {ROTATIONS}, got {rotation!r}")
     height, width = size

@@ -8,8 +8,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from demo import handlers
 from demo.config import AppConfig
-from demo.render import decode_jpeg, turn_image, turn_points
-from ocr_model.pipeline.page_rotation import rotate_points_back
+from demo.render import decode_jpeg, turn_points
+from ocr_model.pipeline.page_rotation import rotate_image, rotate_points_back
 from ocr_model.types import Predictions
 
 CONFIG = AppConfig(max_display_size=400, max_results_in_memory=3)
@@ -42,7 +42,7 @@ def assert_boxes_cover_the_same_text(uploaded: np.ndarray, view: handlers.Result
     shown = decode_jpeg(view.display_jpeg)
     assert view.explorer["width"] == shown.shape[1] and view.explorer["height"] == shown.shape[0]
     on_view = [gray(bbox_crop(shown, polygon)) for polygon in view.display_polygons]
-    on_upload = [gray(turn_image(bbox_crop(uploaded, np.array(line["polygon"])), rotation)) for line in view.record["lines"]]
+    on_upload = [gray(rotate_image(bbox_crop(uploaded, np.array(line["polygon"])), rotation)) for line in view.record["lines"]]
     assert len(on_view) == len(on_upload) >= 2
     for index, crop in enumerate(on_view):
         errors = [np.abs(crop - other).mean() for other in on_upload]
@@ -52,17 +52,17 @@ def assert_boxes_cover_the_same_text(uploaded: np.ndarray, view: handlers.Result
         assert crop.min() < 100
 
 
-def test_turn_points_is_the_inverse_of_the_engines_rotate_points_back_and_follows_turn_image():
+def test_turn_points_is_the_inverse_of_the_engines_rotate_points_back_and_follows_rotate_image():
     size = (30, 50)  # height, width
     points = np.array([[0.0, 0.0], [50.0, 0.0], [50.0, 30.0], [0.0, 30.0], [12.5, 7.5]])
     for rotation in (0, 90, 180, 270):
         turned_size = size if rotation in (0, 180) else size[::-1]
         turned = turn_points(points, rotation, size)
         np.testing.assert_allclose(rotate_points_back(turned, rotation, size), points, atol=1e-5)
-        # a marked pixel lands where turn_image moves it
+        # a marked pixel lands where rotate_image moves it
         image = np.zeros(size + (3,), dtype=np.uint8)
         image[7, 12] = 255  # the pixel spanning [12, 13] x [7, 8]; its centre is (12.5, 7.5)
-        moved = turn_image(image, rotation)
+        moved = rotate_image(image, rotation)
         assert moved.shape[:2] == turned_size
         x, y = turn_points(np.array([[12.5, 7.5]]), rotation, size)[0]
         assert moved[int(y), int(x)].max() == 255
@@ -74,7 +74,7 @@ def test_turn_points_is_the_inverse_of_the_engines_rotate_points_back_and_follow
 def test_a_turned_page_is_shown_upright_with_boxes_over_the_same_text_as_the_json_polygons(rotation):
     """Predictions as the engine gives them for a page it turned to read: polygons in the uploaded pixels."""
     page = upright_page()
-    uploaded = turn_image(page, (360 - rotation) % 360)  # the photo as taken: reading it needs `rotation`
+    uploaded = rotate_image(page, (360 - rotation) % 360)  # the photo as taken: reading it needs `rotation`
     boxes = [np.array([[25, 25 + r * 90], [420, 25 + r * 90], [420, 70 + r * 90], [25, 70 + r * 90]], dtype=np.float64) for r in range(4)]
     predictions = Predictions(
         polygons=[rotate_points_back(box, rotation, uploaded.shape[:2]) for box in boxes],
@@ -86,7 +86,7 @@ def test_a_turned_page_is_shown_upright_with_boxes_over_the_same_text_as_the_jso
     result = handlers.make_result(uploaded, predictions, name="turned.png", note=None, options={}, config=CONFIG)
     view = handlers.render_view(result, show_text=True)
     shown = decode_jpeg(view.display_jpeg)
-    assert shown.shape[:2] == turn_image(decode_jpeg(result.preview_jpeg), rotation).shape[:2]
+    assert shown.shape[:2] == rotate_image(decode_jpeg(result.preview_jpeg), rotation).shape[:2]
     assert shown.shape[1] > shown.shape[0]  # the page is landscape when upright
     assert decode_jpeg(view.annotated_jpeg).shape == shown.shape
     # upright: every box runs across the view, lines top to bottom in reading order
