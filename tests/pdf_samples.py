@@ -1,21 +1,31 @@
-"""Small PDFs made in the tests (no files in the repository): Pillow for pages with text,
+"""Small PDFs and text pages made in the tests (no files in the repository): Pillow for pages with text,
 pypdfium2 for sizes and page counts, a hand-written file for encryption."""
 
 from __future__ import annotations
 
 import io
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 
-def text_page(lines, size=(850, 1100), font_size=36, top=80, pitch=90):
+def text_page(lines, size=(850, 1100), font_size=36, top=80, pitch=90, left=60, fill=(0, 0, 0)):
     """An RGB page (Pillow image) with `lines` of text at known rows."""
     image = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=font_size)
     for row, text in enumerate(lines):
-        draw.text((60, top + row * pitch), text, fill=(0, 0, 0), font=font)
+        draw.text((left, top + row * pitch), text, fill=fill, font=font)
     return image
+
+
+# Four lines the real engine reads exactly on `receipt_page` (the page-rotation tests turn that page).
+RECEIPT_LINES = ["Invoice 2024-118", "Cappuccino large 3.80", "TOTAL AMOUNT RM 12.50", "Thank you, come again"]
+
+
+def receipt_page() -> np.ndarray:
+    """`RECEIPT_LINES` upright on a small landscape page (640x420), as an RGB array."""
+    return np.asarray(text_page(RECEIPT_LINES, size=(640, 420), font_size=30, top=30, left=30, fill=(10, 10, 10)))
 
 
 def pdf_of_images(images, resolution=100.0) -> bytes:

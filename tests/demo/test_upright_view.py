@@ -4,25 +4,17 @@ what its JSON polygon covers on the uploaded image."""
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from demo import handlers
 from demo.config import AppConfig
 from demo.render import decode_jpeg, turn_points
 from ocr_model.pipeline.page_rotation import rotate_image, rotate_points_back
 from ocr_model.types import Predictions
+from pdf_samples import RECEIPT_LINES as LINES
+from pdf_samples import receipt_page
 
 CONFIG = AppConfig(max_display_size=400, max_results_in_memory=3)
-LINES = ["Invoice 2024-118", "Cappuccino large 3.80", "TOTAL AMOUNT RM 12.50", "Thank you, come again"]
-
-
-def upright_page() -> np.ndarray:
-    font = ImageFont.load_default(size=30)
-    image = Image.new("RGB", (640, 420), "white")
-    draw = ImageDraw.Draw(image)
-    for row, text in enumerate(LINES):
-        draw.text((30, 30 + row * 90), text, fill=(10, 10, 10), font=font)
-    return np.asarray(image)
 
 
 def bbox_crop(image: np.ndarray, polygon: np.ndarray) -> np.ndarray:
@@ -73,7 +65,7 @@ def test_turn_points_is_the_inverse_of_the_engines_rotate_points_back_and_follow
 @pytest.mark.parametrize("rotation", [90, 180, 270])
 def test_a_turned_page_is_shown_upright_with_boxes_over_the_same_text_as_the_json_polygons(rotation):
     """Predictions as the engine gives them for a page it turned to read: polygons in the uploaded pixels."""
-    page = upright_page()
+    page = receipt_page()
     uploaded = rotate_image(page, (360 - rotation) % 360)  # the photo as taken: reading it needs `rotation`
     boxes = [np.array([[25, 25 + r * 90], [420, 25 + r * 90], [420, 70 + r * 90], [25, 70 + r * 90]], dtype=np.float64) for r in range(4)]
     predictions = Predictions(
@@ -104,7 +96,7 @@ def test_a_turned_page_is_shown_upright_with_boxes_over_the_same_text_as_the_jso
 
 
 def test_an_unturned_page_keeps_its_stored_preview_as_the_view(fake_engine):
-    image = upright_page()
+    image = receipt_page()
     result = handlers.make_result(image, fake_engine.predict(image), name="a.png", note=None, options={}, config=CONFIG)
     view = handlers.render_view(result)
     assert view.display_jpeg == result.preview_jpeg
@@ -114,7 +106,7 @@ def test_an_unturned_page_keeps_its_stored_preview_as_the_view(fake_engine):
 
 def test_forcing_a_turn_says_it_was_chosen_not_needed_to_read(fake_engine):
     """Forcing 180° on an upright page said "turned 180° clockwise to read"."""
-    image = upright_page()
+    image = receipt_page()
     forced = fake_engine.predict(image)
     forced = Predictions(forced.polygons, forced.texts, forced.confidences, forced.image_size, rotation=180)
     chosen = handlers.make_result(image, forced, name="a.png", note=None, options={"page_rotation": 180}, config=CONFIG)
@@ -138,7 +130,7 @@ def model():
 @pytest.mark.slow  # the real model
 def test_real_engine_on_a_page_photographed_sideways_shows_it_upright_over_the_same_text(model):
     """The issue's check end to end: render text, turn it 90°, read it (Orientation auto), map back."""
-    uploaded = np.ascontiguousarray(np.rot90(upright_page()))  # turned counter-clockwise: reading needs 90° clockwise
+    uploaded = np.ascontiguousarray(np.rot90(receipt_page()))  # turned counter-clockwise: reading needs 90° clockwise
     predictions = model.predict(uploaded)
     assert predictions.rotation == 90 and predictions.texts == LINES
     result = handlers.make_result(uploaded, predictions, name="sideways.png", note=None, options={}, config=AppConfig())

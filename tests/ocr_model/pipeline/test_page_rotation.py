@@ -5,10 +5,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 
 from ocr_model.config import OcrConfig
 from ocr_model.pipeline.page_rotation import choose_rotation, line_axes, rotate_image, rotate_points_back
+from pdf_samples import RECEIPT_LINES as LINES
+from pdf_samples import receipt_page
 
 
 @pytest.mark.parametrize("rotation", [0, 90, 180, 270])
@@ -118,18 +119,6 @@ def test_page_rotation_option_values():
             OcrConfig(page_rotation=bad)
 
 
-LINES = ["Invoice 2024-118", "Cappuccino large 3.80", "TOTAL AMOUNT RM 12.50", "Thank you, come again"]
-
-
-def render_page():
-    font = ImageFont.load_default(size=30)
-    image = Image.new("RGB", (640, 420), "white")
-    draw = ImageDraw.Draw(image)
-    for row, text in enumerate(LINES):
-        draw.text((30, 30 + row * 90), text, fill=(10, 10, 10), font=font)
-    return np.asarray(image)
-
-
 @pytest.fixture(scope="module")
 def model():
     from ocr_model import get_model
@@ -140,7 +129,7 @@ def model():
 @pytest.mark.slow  # the real model over a page, turned four ways
 @pytest.mark.parametrize("turn", [0, 90, 180, 270])
 def test_real_engine_reads_a_turned_page_as_upright_with_polygons_in_its_pixels(model, turn):
-    page = render_page()
+    page = receipt_page()
     turned = rotate_image(page, turn)
     prediction = model.predict(turned)
     assert prediction.texts == LINES
@@ -158,7 +147,7 @@ def test_real_engine_reads_a_turned_page_as_upright_with_polygons_in_its_pixels(
 
 @pytest.mark.slow  # the real model over a page, turned four ways
 def test_manual_rotation_is_applied_as_asked(model):
-    turned = rotate_image(render_page(), 90)
+    turned = rotate_image(receipt_page(), 90)
     assert model.predict(turned, page_rotation=270).texts == LINES
     assert model.predict(turned, page_rotation=270).rotation == 270
     forced = model.predict(turned, page_rotation="off")
