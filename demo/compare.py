@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,14 +68,20 @@ class Comparison:
 
     def summary(self) -> str:
         """Markdown: how many lines differ, and each checkpoint's time."""
-        a, b = f"`{_code(self.name_a)}`", f"`{_code(self.name_b)}`"
+        return self._sentence(lambda name: f"`{_code(name)}`", lambda words: f"**{words}**")
+
+    def _sentence(self, code: Callable[[str], str], strong: Callable[[str], str]) -> str:
+        """How many lines differ, and each checkpoint's time, in one markup: `code` marks up a checkpoint's
+        name, `strong` the count."""
+        a, b = code(self.name_a), code(self.name_b)
         count = len(self.lines)
         if count == 0:
             head = f"Neither {a} nor {b} found any text"
         elif self.differing == 0:
-            head = f"**All {count} lines read the same** with {a} and {b}"
+            head = f"{strong(f'All {count} lines read the same')} with {a} and {b}"
         else:
-            head = f"**{self.differing} of {count} line{'s' if count != 1 else ''} differ** between {a} and {b}"
+            plural = "s" if count != 1 else ""
+            head = f"{strong(f'{self.differing} of {count} line{plural} differ')} between {a} and {b}"
         return f"{head} · {a} {self.seconds_a:.2f} s · {b} {self.seconds_b:.2f} s"
 
     def rows(self) -> list[list[str]]:
@@ -90,24 +96,14 @@ class Comparison:
         class and a ≠ cell (not colour alone). Every text is escaped: line texts come from the image, names
         from file names."""
         a, b = html.escape(self.name_a), html.escape(self.name_b)
-        count = len(self.lines)
-        if count == 0:
-            head = f"Neither <code>{a}</code> nor <code>{b}</code> found any text"
-        elif self.differing == 0:
-            head = f"<strong>All {count} lines read the same</strong> with <code>{a}</code> and <code>{b}</code>"
-        else:
-            head = (
-                f"<strong>{self.differing} of {count} line{'s' if count != 1 else ''} differ</strong> "
-                f"between <code>{a}</code> and <code>{b}</code>"
-            )
-        timing = f" · <code>{a}</code> {self.seconds_a:.2f} s · <code>{b}</code> {self.seconds_b:.2f} s"
+        sentence = self._sentence(lambda name: f"<code>{html.escape(name)}</code>", lambda words: f"<strong>{words}</strong>")
         table = (
             "<table class='compare-table'><thead><tr><th scope='col'>Line</th>"
             f"<th scope='col'>{a}</th><th scope='col'>{b}</th><th scope='col'>Differs</th></tr></thead><tbody>"
             + "".join(_row_html(line) for line in self.lines)
             + "</tbody></table>"
         )
-        return f"<div class='compare-view'><p class='compare-summary'>{head}{timing}</p>{table}</div>"
+        return f"<div class='compare-view'><p class='compare-summary'>{sentence}</p>{table}</div>"
 
 
 def _row_html(line: ComparedLine) -> str:
