@@ -179,18 +179,18 @@ def main() -> None:
     if args.worker:
         worker(args.worker[0], float(args.worker[1]), args.repeats)
         return
-    if args.megapixels:
+    series = (  # (series, its values, title, the value's name in the table)
+        ("pixels", args.megapixels, f"pixels: A4 page, {PIXEL_PAGE_LINES} lines, text scaled with the page", "megapixels"),
+        ("lines", args.lines, f"lines: {LINES_PAGE[0]}x{LINES_PAGE[1]} page, two-word lines", "lines"),
+    )
+    for name, values, title, key in series:
+        if not values:
+            continue
         rows = []
-        for value in args.megapixels:
-            rows.append(run_point("pixels", value, args.repeats))
+        for value in values:
+            rows.append(run_point(name, value, args.repeats))
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-        print_series(f"pixels: A4 page, {PIXEL_PAGE_LINES} lines, text scaled with the page", "megapixels", rows)
-    if args.lines:
-        rows = []
-        for value in args.lines:
-            rows.append(run_point("lines", value, args.repeats))
-            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-        print_series(f"lines: {LINES_PAGE[0]}x{LINES_PAGE[1]} page, two-word lines", "lines", rows)
+        print_series(title, key, rows)
 
 
 if __name__ == "__main__":
