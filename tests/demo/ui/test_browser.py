@@ -97,6 +97,23 @@ def upload_and_run(page, path) -> None:
     expect(page.locator("#explorer img.ocrx-img")).to_be_visible(timeout=30_000)
 
 
+def read_pdf(page, path: Path, summary: str) -> None:
+    """Choose the PDF `path` in the single tab and Run it; wait until the summary says `summary`."""
+    page.locator("#pdf-input input[type=file]").set_input_files(str(path))
+    expect(page.locator("#pdf-input")).to_contain_text(path.stem, timeout=30_000)
+    page.locator("#run-button").click()
+    expect(page.locator("#summary")).to_contain_text(summary, timeout=RUN_TIMEOUT_MS)
+
+
+def run_batch(page, paths: list[Path], summary: str) -> None:
+    """Add `paths` in the Batch tab and run the batch; wait until the summary says `summary`."""
+    page.get_by_role("tab", name="Batch").click()
+    page.locator("#batch-input input[type=file]").set_input_files([str(path) for path in paths])
+    expect(page.locator("#batch-input")).to_contain_text(paths[-1].stem, timeout=30_000)
+    page.locator("#batch-button").click()
+    expect(page.locator("#summary")).to_contain_text(summary, timeout=RUN_TIMEOUT_MS)
+
+
 def colours(page, selector: str) -> tuple[list[float], list[float]]:
     """(text colour, effective background colour) of the first element matching `selector`, as RGB."""
     return page.evaluate(
@@ -315,13 +332,7 @@ def test_batch_download_stays_the_batch_json_when_the_filter_moves(browser, serv
     """(1) Moving the filter (or "Write text on image") after a batch replaced the batch JSON by one file's."""
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     page.goto(server.url)
-    page.get_by_role("tab", name="Batch").click()
-    page.locator("#batch-input input[type=file]").set_input_files(
-        [str(ASSETS_DIR / "receipt.jpg"), str(ASSETS_DIR / "street_sign.jpg")]
-    )
-    expect(page.locator("#batch-input")).to_contain_text("street_sign", timeout=30_000)
-    page.locator("#batch-button").click()
-    expect(page.locator("#summary")).to_contain_text("Batch: 2 of 2", timeout=RUN_TIMEOUT_MS)
+    run_batch(page, [ASSETS_DIR / "receipt.jpg", ASSETS_DIR / "street_sign.jpg"], "Batch: 2 of 2")
 
     def downloaded() -> tuple[str, list]:
         with page.expect_download(timeout=30_000) as info:
@@ -487,11 +498,7 @@ def test_a_turned_receipt_and_a_two_page_pdf_through_the_page(browser, server, t
 
     pdf = tmp_path / "two_pages.pdf"
     pdf.write_bytes(pdf_of_images([text_page(["First page 111"], size=(425, 300)), text_page(["Second page 222"], size=(425, 300))], resolution=50.0))
-    page.get_by_role("tab", name="Batch").click()
-    page.locator("#batch-input input[type=file]").set_input_files(str(pdf))
-    expect(page.locator("#batch-input")).to_contain_text("two_pages", timeout=30_000)
-    page.locator("#batch-button").click()
-    expect(page.locator("#summary")).to_contain_text("1 of 1 files read (2 pages and images)", timeout=RUN_TIMEOUT_MS)
+    run_batch(page, [pdf], "1 of 1 files read (2 pages and images)")
     expect(page.locator("#batch-table")).to_contain_text("two_pages.pdf · page 2 of 2")
     with page.expect_download(timeout=30_000) as info:
         page.locator("#zip-download").click()
@@ -511,10 +518,7 @@ def test_a_pdf_in_the_single_tab_is_read_page_by_page(browser, server, tmp_path)
     pdf.write_bytes(pdf_of_images([text_page(["Dear reader 111"], size=(425, 300)), text_page(["Kind regards 222"], size=(425, 300))], resolution=50.0))
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     page.goto(server.url)
-    page.locator("#pdf-input input[type=file]").set_input_files(str(pdf))
-    expect(page.locator("#pdf-input")).to_contain_text("letter", timeout=30_000)
-    page.locator("#run-button").click()
-    expect(page.locator("#summary")).to_contain_text("2 pages", timeout=RUN_TIMEOUT_MS)
+    read_pdf(page, pdf, "2 pages")
     expect(page.locator("#summary")).to_contain_text("Page 1 of 2")
     expect(page.locator("#lines-table")).to_contain_text("Dear reader 111")
     expect(page.locator("#history img")).to_have_count(1)  # the document is one history entry

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from conftest import ASSETS_DIR
-from test_browser import RUN_TIMEOUT_MS, browser, expect, server, shots, upload_and_run  # noqa: F401 - fixtures
+from test_browser import RUN_TIMEOUT_MS, browser, expect, read_pdf, run_batch, server, shots, upload_and_run  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
@@ -155,10 +155,7 @@ def test_a_pdfs_pages_are_stepped_through_from_the_result(browser, server, shots
     phone = width < 600
     page = browser.new_page(viewport={"width": width, "height": height}, has_touch=phone, is_mobile=phone)
     page.goto(server.url)
-    page.locator("#pdf-input input[type=file]").set_input_files(str(three_page_pdf(tmp_path)))
-    expect(page.locator("#pdf-input")).to_contain_text("report", timeout=30_000)
-    page.locator("#run-button").click()
-    expect(page.locator("#summary")).to_contain_text("3 pages", timeout=RUN_TIMEOUT_MS)
+    read_pdf(page, three_page_pdf(tmp_path), "3 pages")
     strip_says(page, "Page 1 of 3")
     expect(page.locator("#page-prev")).to_be_disabled()
     expect(page.locator("#lines-table")).to_contain_text("First page 111")
@@ -205,10 +202,7 @@ def test_pages_after_ten_of_a_22_page_pdf_are_shown_from_the_result(browser, ser
     pdf.write_bytes(pdf_of_images(pages, resolution=20.0))
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     page.goto(server.url)
-    page.locator("#pdf-input input[type=file]").set_input_files(str(pdf))
-    expect(page.locator("#pdf-input")).to_contain_text("long", timeout=30_000)
-    page.locator("#run-button").click()
-    expect(page.locator("#summary")).to_contain_text("20 pages", timeout=RUN_TIMEOUT_MS)
+    read_pdf(page, pdf, "20 pages")
     strip_says(page, "Page 1 of 22 (the first 20 read)")
     page.locator("#page-next").focus()
     for number in range(2, 21):
@@ -227,14 +221,10 @@ def test_a_batch_summary_row_opens_its_file_and_the_strip_steps_through_the_batc
     files = []
     for name, words in (("alpha.png", "Alpha 111"), ("beta.png", "Beta 222")):
         text_page([words], size=(425, 150)).save(tmp_path / name)
-        files.append(str(tmp_path / name))
+        files.append(tmp_path / name)
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     page.goto(server.url)
-    page.get_by_role("tab", name="Batch").click()
-    page.locator("#batch-input input[type=file]").set_input_files(files)
-    expect(page.locator("#batch-input")).to_contain_text("beta", timeout=30_000)
-    page.locator("#batch-button").click()
-    expect(page.locator("#summary")).to_contain_text("Batch: 2 of 2", timeout=RUN_TIMEOUT_MS)
+    run_batch(page, files, "Batch: 2 of 2")
     strip_says(page, "2 of 2 · beta.png")
     page.locator("#batch-table").get_by_test_id("cell-0-0").click()  # the first row: alpha.png
     strip_says(page, "1 of 2 · alpha.png")
@@ -270,15 +260,11 @@ def test_the_history_shows_every_entry_below_its_label(browser, server, tmp_path
     files = []
     for n in range(10):
         text_page([f"Entry {n}"], size=(300, 100), font_size=30, top=30).save(tmp_path / f"entry{n}.png")
-        files.append(str(tmp_path / f"entry{n}.png"))
+        files.append(tmp_path / f"entry{n}.png")
     for width, height in ((1366, 900), (390, 844)):
         page = browser.new_page(viewport={"width": width, "height": height})
         page.goto(server.url)
-        page.get_by_role("tab", name="Batch").click()
-        page.locator("#batch-input input[type=file]").set_input_files(files)
-        expect(page.locator("#batch-input")).to_contain_text("entry9", timeout=30_000)
-        page.locator("#batch-button").click()
-        expect(page.locator("#summary")).to_contain_text("Batch: 10 of 10", timeout=RUN_TIMEOUT_MS)
+        run_batch(page, files, "Batch: 10 of 10")
         thumbnails = page.locator("#history button.thumbnail-item")
         expect(thumbnails).to_have_count(10, timeout=30_000)
         page.locator("#history").scroll_into_view_if_needed()
