@@ -234,7 +234,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-display-size", type=int, dest="max_display_size", help="longest side sent to the browser")
     parser.add_argument("--device", help="auto, cpu or cuda[:N]")
     parser.add_argument(
-        "--checkpoint", help="default checkpoint: a built-in name (ppocrv6-small, ppocrv6-tiny), a name from "
+        "--checkpoint", help="default checkpoint: a built-in name (ppocrv6-small, ppocrv6-tiny, ppocrv6-small-receipts), a name from "
         "--checkpoint-dir, or a .safetensors path"
     )
     parser.add_argument(

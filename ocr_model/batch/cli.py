@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--orientation", choices=["off", "auto", "all"], default=None, help="180° line check (default: auto)")
     parser.add_argument(
         "--checkpoint", default=None, metavar="NAME_OR_PATH",
-        help="networks to read with: a built-in name (ppocrv6-small, the default; ppocrv6-tiny) or a .safetensors "
+        help="networks to read with: a built-in name (ppocrv6-small, the default; ppocrv6-tiny; ppocrv6-small-receipts) or a .safetensors "
         "checkpoint file (default: env OCR_CHECKPOINT)",
     )
     parser.add_argument("--device", default="auto", help="auto (CUDA if available, else CPU), cpu, cuda, cuda:1")

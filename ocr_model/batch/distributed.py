@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orientation", choices=["off", "auto", "all"], default=None, help="180° line check (default: auto)")
     parser.add_argument(
         "--checkpoint", default=None, metavar="NAME_OR_PATH",
-        help="built-in checkpoint name (ppocrv6-small, ppocrv6-tiny) or a .safetensors file every node can read "
+        help="built-in checkpoint name (ppocrv6-small, ppocrv6-tiny, ppocrv6-small-receipts) or a .safetensors file every node can read "
         "(default: env OCR_CHECKPOINT of this process, else ppocrv6-small)",
     )
     args = parser.parse_args(argv)

@@ -113,6 +113,12 @@ SMALL_INFO = CheckpointInfo(
     path=None,
 )
 TINY_FILE = BUILT_IN_DIR / "ppocrv6-tiny.safetensors"
+# Checkpoint files that ship in this folder, by name (the order of the Model dropdown after the default).
+# ppocrv6-small-receipts is recognizer-only: its base is ppocrv6-small (see NOTICE for how it was made).
+BUILT_IN_FILES: dict[str, Path] = {
+    "ppocrv6-tiny": TINY_FILE,
+    "ppocrv6-small-receipts": BUILT_IN_DIR / "ppocrv6-small-receipts.safetensors",
+}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -310,8 +316,10 @@ def _base_reference(header: dict[str, Any], path: Path) -> str | Path:
             f"{path}: a checkpoint without a detector must name its base checkpoint ('base'), "
             "which gives the detector and the orientation classifier"
         )
-    built_ins = built_in_checkpoints()
+    built_ins = built_in_names()
     if base in built_ins:
+        if base in BUILT_IN_FILES and recognizer_only(_raw_header(BUILT_IN_FILES[base])):
+            raise CheckpointError(f"{path}: base {base!r} holds a recognizer only; a base must be a full checkpoint")
         return base
     if any(mark in base for mark in ("/", "\\", "\0")) or base.startswith("."):
         raise CheckpointError(
@@ -488,9 +496,16 @@ def _info_from_file(path: Path, name: str | None = None) -> CheckpointInfo:
     )
 
 
+def built_in_names() -> list[str]:
+    """The built-ins' names, the default first (without reading any header)."""
+    return [SMALL_INFO.name] + [name for name, path in BUILT_IN_FILES.items() if path.is_file()]
+
+
 def built_in_checkpoints() -> dict[str, CheckpointInfo]:
     """Name -> info of the checkpoints that ship with the engine."""
-    return {SMALL_INFO.name: SMALL_INFO, "ppocrv6-tiny": _info_from_file(TINY_FILE, "ppocrv6-tiny")}
+    infos = {SMALL_INFO.name: SMALL_INFO}
+    infos.update({name: _info_from_file(path, name) for name, path in BUILT_IN_FILES.items() if path.is_file()})
+    return infos
 
 
 def list_checkpoints() -> list[CheckpointInfo]:
@@ -503,8 +518,8 @@ def load_checkpoint(name_or_path: str | Path = DEFAULT_CHECKPOINT) -> Checkpoint
     name = str(name_or_path)
     if name == SMALL_INFO.name:
         return _load_small()
-    if name == "ppocrv6-tiny":
-        checkpoint = load_checkpoint_file(TINY_FILE)
+    if name in BUILT_IN_FILES and BUILT_IN_FILES[name].is_file():
+        checkpoint = load_checkpoint_file(BUILT_IN_FILES[name])
         checkpoint.name = name
         return checkpoint
     path = Path(name_or_path)
@@ -521,6 +536,7 @@ __all__ = [
     "CheckpointError",
     "CheckpointInfo",
     "built_in_checkpoints",
+    "built_in_names",
     "list_checkpoints",
     "load_checkpoint",
     "load_checkpoint_file",

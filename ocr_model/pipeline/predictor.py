@@ -478,7 +478,7 @@ def build_model(
     A checkpoint's own recognition settings (its header's "recognition", e.g. a fine-tuned recognizer
     read without the space heuristic) and detection settings (header "detection": ppocrv6-tiny's DB
     post-processing) replace those fields of `config`; per-call options still win.
-    Of the built-ins only ppocrv6-tiny carries settings (detection)."""
+    Of the built-ins ppocrv6-tiny carries detection settings and ppocrv6-small-receipts recognition settings."""
     from ..checkpoints import load_checkpoint
     from ..networks import load_orientation_classifier, prepare_for_inference
     from ..networks.compiled import compile_recognizer, compile_requested

@@ -31,18 +31,19 @@ def folder(tmp_path: Path) -> Path:
 
 def test_built_ins_come_first_with_the_default_first_and_describe_themselves():
     choices = checkpoint_choices("ppocrv6-small")
-    assert choices.names() == ["ppocrv6-small", "ppocrv6-tiny"]
+    assert choices.names() == ["ppocrv6-small", "ppocrv6-tiny", "ppocrv6-small-receipts"]
     assert choices.default == "ppocrv6-small" and choices.problems == ()
-    small, tiny = choices.choices
-    assert small.path is None and tiny.path is None  # built-ins load by name
+    small, tiny, receipts = choices.choices
+    assert small.path is None and tiny.path is None and receipts.path is None  # built-ins load by name
     assert "5.27 M" in small.description and "reads better" in small.description
     assert "5.9 MB" in tiny.description and "faster" in tiny.description
-    assert checkpoint_choices("ppocrv6-tiny").names() == ["ppocrv6-tiny", "ppocrv6-small"]
+    assert "receipts" in receipts.description and "fine-tuned" in receipts.description
+    assert checkpoint_choices("ppocrv6-tiny").names() == ["ppocrv6-tiny", "ppocrv6-small", "ppocrv6-small-receipts"]
 
 
 def test_folder_files_join_by_stem_and_bad_ones_are_reported_and_left_out(folder):
     choices = checkpoint_choices("ppocrv6-small", folder)
-    assert choices.names() == ["ppocrv6-small", "ppocrv6-tiny", "receipts-v1"]
+    assert choices.names() == ["ppocrv6-small", "ppocrv6-tiny", "ppocrv6-small-receipts", "receipts-v1"]
     added = choices.resolve("receipts-v1")
     assert added.path == folder / "receipts-v1.safetensors"
     assert "PP-OCRv6 tiny" in added.description and "5.9 MB" in added.description
@@ -57,7 +58,7 @@ def test_folder_files_join_by_stem_and_bad_ones_are_reported_and_left_out(folder
 
 def test_a_missing_folder_is_reported_not_fatal(tmp_path):
     choices = checkpoint_choices("ppocrv6-small", tmp_path / "nowhere")
-    assert choices.names() == ["ppocrv6-small", "ppocrv6-tiny"]
+    assert choices.names() == ["ppocrv6-small", "ppocrv6-tiny", "ppocrv6-small-receipts"]
     assert "is not a folder" in choices.problems[0]
 
 
@@ -74,7 +75,7 @@ def test_default_may_be_a_folder_name_or_a_path_which_joins_the_choices(folder, 
 
 
 def test_a_default_that_is_neither_a_name_nor_a_good_file_stops_startup(folder):
-    with pytest.raises(ValueError, match="neither one of ppocrv6-small, ppocrv6-tiny"):
+    with pytest.raises(ValueError, match="neither one of ppocrv6-small, ppocrv6-tiny, ppocrv6-small-receipts"):
         checkpoint_choices("ppocrv6-huge")
     with pytest.raises(ValueError, match="not a safetensors file"):
         checkpoint_choices(str(folder / "garbage.safetensors"))
@@ -89,7 +90,7 @@ def test_only_exact_listed_names_resolve_and_the_refusal_names_no_paths(folder, 
     with pytest.raises(UnknownCheckpoint) as refused:
         choices.resolve(requested)
     message = str(refused.value)
-    assert message.startswith("unknown checkpoint ") and "choose one of ppocrv6-small, ppocrv6-tiny, receipts-v1" in message
+    assert message.startswith("unknown checkpoint ") and "choose one of ppocrv6-small, ppocrv6-tiny, ppocrv6-small-receipts, receipts-v1" in message
     assert str(folder) not in message and "/work" not in message
 
 

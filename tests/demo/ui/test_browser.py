@@ -546,7 +546,7 @@ def test_the_model_choice_switches_between_small_and_tiny_and_the_result_says_wh
     expect(page.locator("#model input")).to_have_value(re.compile("^ppocrv6-small"))
     page.locator("#model input").click()
     labels = [text.split("\n")[-1] for text in page.get_by_role("option").all_inner_texts()]  # after the ✓ mark
-    assert [label.split(" — ")[0] for label in labels] == ["ppocrv6-small", "ppocrv6-tiny"], labels
+    assert [label.split(" — ")[0] for label in labels] == ["ppocrv6-small", "ppocrv6-tiny", "ppocrv6-small-receipts"], labels
     assert "faster" in labels[1] and "reads better" in labels[0]  # the descriptions say which is which
     for name in ("ppocrv6-tiny", "ppocrv6-small"):
         choose(page, "model", name)

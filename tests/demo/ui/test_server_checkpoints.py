@@ -43,13 +43,13 @@ def words(record) -> set[str]:
 
 def test_the_folder_is_read_at_startup_and_its_checkpoint_is_a_model_choice(server, folder):
     log = server.log()
-    assert "checkpoints offered: ppocrv6-tiny, ppocrv6-small, receipts-v1 (default ppocrv6-tiny)" in log
+    assert "checkpoints offered: ppocrv6-tiny, ppocrv6-small, ppocrv6-small-receipts, receipts-v1 (default ppocrv6-tiny)" in log
     assert "broken.safetensors left out" in log
     with urllib.request.urlopen(server.url + "config", timeout=30) as response:
         config = json.loads(response.read())
     model = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "model")
     names = [choice[1] for choice in model["props"]["choices"]]
-    assert names == ["ppocrv6-tiny", "ppocrv6-small", "receipts-v1"]
+    assert names == ["ppocrv6-tiny", "ppocrv6-small", "ppocrv6-small-receipts", "receipts-v1"]
     assert model["props"]["value"] == "ppocrv6-tiny"
     assert str(folder) not in json.dumps(config)  # the page names checkpoints, never the server's paths
 
@@ -68,7 +68,7 @@ def test_a_name_not_in_the_list_is_refused_through_gradio_client(server, folder,
     with pytest.raises(Exception, match="unknown checkpoint") as refused:
         client_for(server, tmp_path).predict(handle_file(ASSETS_DIR / "receipt.jpg"), name, api_name="/ocr")
     message = str(refused.value)
-    assert "choose one of ppocrv6-tiny, ppocrv6-small, receipts-v1" in message
+    assert "choose one of ppocrv6-tiny, ppocrv6-small, ppocrv6-small-receipts, receipts-v1" in message
     assert str(folder) not in message and "Traceback" not in message
 
 

