@@ -124,6 +124,33 @@ def test_auto_orientation_flips_a_line_the_classifier_misses_when_the_flipped_re
     assert model.predict(image, orientation="auto", orientation_reread_margin=0.99).texts == ["b"]
     assert model.predict(image, orientation="all").texts == ["b"]  # "all" trusts the classifier alone
 
+
+class CountingClassifier(BottomDarkIsUpsideDown):
+    def __init__(self):
+        super().__init__()
+        self.lines = 0
+
+    def forward(self, x):
+        self.lines += x.shape[0]
+        return super().forward(x)
+
+
+def test_auto_orientation_asks_the_classifier_only_where_its_answer_decides():
+    upside_down = np.full((200, 400, 3), 255, dtype=np.uint8)
+    upside_down[40:56, 50:350] = 120  # read 'b' at 0.35 as cut, 'a' at 0.95 turned
+    upside_down[56:70, 50:350] = 0
+    classifier = CountingClassifier()
+    config = OcrConfig(min_text_confidence=0.0, det_unclip_ratio=0.1, page_rotation="off")
+    model = OcrModel(DarkPixelsAreText(), CountingReader(), CHARS, classifier, config)
+    # the turned read wins by more than the margin: flipped without asking the classifier
+    assert model.predict(upside_down).texts == ["a"] and classifier.lines == 0
+    # a margin above the gain: the classifier decides (and says upside down)
+    assert model.predict(upside_down, orientation_reread_margin=0.99).texts == ["a"] and classifier.lines == 1
+    # upright lines made doubtful read worse turned: re-read (one more recognizer call), never classified
+    calls = len(model.recognizer.shapes)
+    assert model.predict(page_with_bars(), orientation_retry_below=0.99).texts == ["a", "a"]
+    assert len(model.recognizer.shapes) == calls + 2 and classifier.lines == 1
+
 @pytest.mark.parametrize(
     "bad,message",
     [
