@@ -304,6 +304,40 @@ def checked_detection_settings(settings: Any, where: str = "detection settings")
     return checked
 
 
+# Settings a checkpoint may carry in its header ("batching": {name: value}) for how the engine batches its
+# recognizer's lines. Why: the defaults above fit PP-OCRv6 small; a recognizer that is cheaper per input
+# column pays the same fixed cost per call (at 1 thread ~10 ms, most of it oneDNN building the primitives of
+# the call's new input shape), so it reads faster in fewer, fuller batches, and one with fewer classes can
+# take wider batches for the same score-tensor memory. PP-OCRv6 tiny carries its own (see
+# scripts/convert_checkpoint.py: TINY_BATCHING).
+CHECKPOINT_BATCHING_SETTINGS = ("rec_batch_size", "rec_max_batch_pixels_width", "rec_call_overhead_columns")
+# Bounds on a header's batching values (a checkpoint file must not make one call unbounded).
+_BATCHING_RANGES = {
+    "rec_batch_size": (1, 128),
+    "rec_max_batch_pixels_width": (8 * 48, 25_600),
+    "rec_call_overhead_columns": (0, 100_000),
+}
+
+
+def checked_batching_settings(settings: Any, where: str = "batching settings") -> dict[str, int]:
+    """`settings` (a checkpoint header's "batching" object) as a dict of OcrConfig fields, or a ValueError
+    saying what is wrong: only CHECKPOINT_BATCHING_SETTINGS, each an integer within its bounds."""
+    if settings is None:
+        return {}
+    if not isinstance(settings, dict):
+        raise ValueError(f"{where}: expected an object, got {type(settings).__name__}")
+    unknown = sorted(set(settings) - set(CHECKPOINT_BATCHING_SETTINGS))
+    if unknown:
+        raise ValueError(f"{where}: unknown setting(s) {unknown}; a checkpoint may set {list(CHECKPOINT_BATCHING_SETTINGS)}")
+    checked: dict[str, int] = {}
+    for name, value in settings.items():
+        low, high = _BATCHING_RANGES[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{where}: {name} must be an integer in [{low}, {high}], got {value!r}")
+        checked[name] = value
+    return checked
+
+
 def positive_int_from_env(name: str) -> int | None:
     """The environment variable `name` as a positive integer, None when unset or blank; a ValueError naming
     the variable for anything else."""

@@ -17,7 +17,10 @@ Optional header keys: `recognition` (settings the engine reads this checkpoint's
 `ocr_model.config.CHECKPOINT_RECOGNITION_SETTINGS`; the built-ins carry none), `detection` (the DB
 post-processing settings the engine detects with for this checkpoint's detector, see
 `ocr_model.config.CHECKPOINT_DETECTION_SETTINGS`; ppocrv6-tiny carries PaddleOCR's published values for it;
-a recognizer-only checkpoint takes its base's) and `base`.
+a recognizer-only checkpoint takes its base's), `batching` (how the engine batches the recognizer's lines,
+see `ocr_model.config.CHECKPOINT_BATCHING_SETTINGS`; ppocrv6-tiny carries fewer, fuller batches than the
+engine's defaults; a recognizer-only checkpoint, whose recognizer is its base's architecture, takes its base's)
+and `base`.
 
 Recognizer-only checkpoints (what `python -m ocr_model.finetune` writes): tensors `recognizer.*` only,
 architecture `recognizer` only, and `base` naming the checkpoint whose detector and orientation classifier
@@ -44,7 +47,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..config import checked_detection_settings, checked_recognition_settings
+from ..config import checked_batching_settings, checked_detection_settings, checked_recognition_settings
 from ..networks.detector import Detector, DetectorConfig
 from ..networks.layers import batch_norms_folded, fuse_batch_norms
 from ..networks.orientation import OrientationClassifier, OrientationConfig
@@ -89,6 +92,8 @@ class Checkpoint:
     recognition: dict[str, Any] = field(default_factory=dict)
     # DB post-processing settings the engine detects with for this checkpoint's detector (header "detection").
     detection: dict[str, float] = field(default_factory=dict)
+    # How the engine batches this checkpoint's recognizer (header "batching"; {} = the engine's defaults).
+    batching: dict[str, int] = field(default_factory=dict)
     # Recognizer-only checkpoints: the name of the base that gave the detector and orientation classifier.
     base: str | None = None
 
@@ -192,6 +197,7 @@ def save_checkpoint(
     dtype: torch.dtype = torch.float32,
     recognition: dict[str, Any] | None = None,
     detection: dict[str, float] | None = None,
+    batching: dict[str, int] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write `model` (a Checkpoint, or an OcrModel / anything with .detector, .recognizer, .characters
@@ -204,6 +210,8 @@ def save_checkpoint(
     `recognition`: the settings the engine reads with (default: the model's own `recognition`, if any).
     `detection`: the DB post-processing settings for the detector (default: the model's own `detection`, if
     any; not written for a recognizer-only checkpoint, which detects with its base's).
+    `batching`: how the engine batches the recognizer's lines (default: the model's own `batching`, if any;
+    not written for a recognizer-only checkpoint, which takes its base's).
     `extra`: further header keys (a fine-tuning record); they cannot replace the format's own."""
     from safetensors.torch import save_file
 
@@ -226,9 +234,12 @@ def save_checkpoint(
         recognition = getattr(model, "recognition", None) or {}
     if detection is None:
         detection = getattr(model, "detection", None) or {}
+    if batching is None:
+        batching = getattr(model, "batching", None) or {}
     try:
         recognition = checked_recognition_settings(recognition)
         detection = checked_detection_settings(detection) if base is None else {}
+        batching = checked_batching_settings(batching) if base is None else {}
     except ValueError as error:
         raise CheckpointError(f"{path}: {error}") from error
     header = {
@@ -246,6 +257,8 @@ def save_checkpoint(
         header["recognition"] = recognition
     if detection:
         header["detection"] = detection
+    if batching:
+        header["batching"] = batching
     if base is not None:
         header["base"] = base
     for key, value in (extra or {}).items():
@@ -295,6 +308,7 @@ def read_header(path: str | Path) -> dict[str, Any]:
     try:
         checked_recognition_settings(header.get("recognition"), "'recognition'")
         checked_detection_settings(header.get("detection"), "'detection'")
+        checked_batching_settings(header.get("batching"), "'batching'")
     except ValueError as error:
         raise CheckpointError(f"{path}: {error}") from error
     if recognizer_only(header):
@@ -448,6 +462,7 @@ def load_checkpoint_file(path: str | Path) -> Checkpoint:
         path=path,
         recognition=checked_recognition_settings(header.get("recognition")),
         detection=checked_detection_settings(header.get("detection")) if base is None else dict(base.detection),
+        batching=checked_batching_settings(header.get("batching")) if base is None else dict(base.batching),
         base=str(header["base"]) if base is not None else None,
     )
 

@@ -484,9 +484,11 @@ def build_model(
     `select_precision(device)`); the pipeline around them always works in float32.
 
     A checkpoint's own recognition settings (its header's "recognition", e.g. a fine-tuned recognizer
-    read without the space heuristic) and detection settings (header "detection": ppocrv6-tiny's DB
-    post-processing) replace those fields of `config`; per-call options still win.
-    Of the built-ins ppocrv6-tiny carries detection settings and ppocrv6-small-receipts recognition settings."""
+    read without the space heuristic), detection settings (header "detection": ppocrv6-tiny's DB
+    post-processing) and batching settings (header "batching": ppocrv6-tiny's fewer, fuller recognition
+    batches) replace those fields of `config`; per-call options still win.
+    Of the built-ins ppocrv6-tiny carries detection and batching settings and ppocrv6-small-receipts
+    recognition settings."""
     from ..checkpoints import load_checkpoint
     from ..networks import load_orientation_classifier, prepare_for_inference
     from ..networks.compiled import compile_recognizer, compile_requested
@@ -511,7 +513,7 @@ def build_model(
         characters=loaded.characters,
         # A checkpoint without its own line-orientation classifier uses the default one.
         orientation_classifier=ready(loaded.orientation or load_orientation_classifier()),
-        config=(config or OcrConfig()).with_options(**loaded.detection, **loaded.recognition),
+        config=(config or OcrConfig()).with_options(**loaded.detection, **loaded.batching, **loaded.recognition),
         device=device,
         checkpoint=loaded.name,
     )

@@ -204,6 +204,45 @@ def test_tiny_carries_paddles_detection_settings_and_the_engine_detects_with_the
     assert OcrConfig().det_threshold == 0.3
 
 
+TINY_BATCHING = {"rec_batch_size": 32, "rec_max_batch_pixels_width": 8000, "rec_call_overhead_columns": 1300}
+
+
+def test_tiny_carries_its_batching_and_the_engine_reads_with_it(tiny):
+    """Tiny's recognizer is read in fewer, fuller batches (its calls cost ~1300 input columns, small's ~400);
+    small keeps the engine's defaults; a per-call option still wins."""
+    from ocr_model.config import OcrConfig
+    from ocr_model.pipeline.predictor import build_model
+
+    assert read_header(list_checkpoints()[1].path)["batching"] == TINY_BATCHING == tiny.batching
+    model = build_model(device="cpu", checkpoint="ppocrv6-tiny", precision=torch.float32)
+    assert {name: getattr(model.config, name) for name in TINY_BATCHING} == TINY_BATCHING
+    assert model.config.with_options(rec_batch_size=8).rec_batch_size == 8
+    assert load_checkpoint("ppocrv6-small").batching == {}
+    defaults = OcrConfig()
+    assert (defaults.rec_batch_size, defaults.rec_max_batch_pixels_width, defaults.rec_call_overhead_columns) == (16, 3200, 300)
+
+
+def test_batching_settings_travel_in_the_header_and_bad_ones_are_refused(tiny, tmp_path):
+    path = save_checkpoint(tiny, tmp_path / "b.safetensors", batching={"rec_batch_size": 8})
+    assert read_header(path)["batching"] == {"rec_batch_size": 8} == load_checkpoint(path).batching
+    assert load_checkpoint(save_checkpoint(tiny, tmp_path / "same.safetensors")).batching == TINY_BATCHING  # kept by default
+    for bad, message in [
+        ({"rec_batch_size": 0}, r"rec_batch_size must be an integer in \[1, 128\]"),
+        ({"rec_batch_size": 2.5}, "rec_batch_size must be an integer"),
+        ({"rec_call_overhead_columns": True}, "rec_call_overhead_columns must be an integer"),
+        ({"rec_max_batch_pixels_width": 10**7}, r"rec_max_batch_pixels_width must be an integer in \[384, 25600\]"),
+        ({"det_threshold": 0.2}, r"unknown setting\(s\) \['det_threshold'\]"),
+        ([32], "expected an object"),
+    ]:
+        with pytest.raises(CheckpointError, match=message):
+            save_checkpoint(tiny, tmp_path / "x.safetensors", batching=bad)
+        broken = rewrite(path, tmp_path / "broken.safetensors", _header(["batching"], bad))
+        with pytest.raises(CheckpointError, match=message):
+            load_checkpoint(broken)
+        with pytest.raises(CheckpointError, match=message):
+            read_header(broken)
+
+
 def test_detection_settings_travel_in_the_header_and_bad_ones_are_refused(tiny, tmp_path):
     path = save_checkpoint(tiny, tmp_path / "d.safetensors", detection={"det_unclip_ratio": 1.8})
     assert read_header(path)["detection"] == {"det_unclip_ratio": 1.8}

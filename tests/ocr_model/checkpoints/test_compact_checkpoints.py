@@ -168,11 +168,15 @@ def test_the_engine_reads_with_the_checkpoint_settings_and_per_call_options_stil
     model = build_model(device="cpu", checkpoint=str(path), threads=1)
     assert model.config.space_margin_threshold is None
     assert model.config.with_options(space_margin_threshold=-1.0).space_margin_threshold == -1.0
-    # The built-in tiny carries detection settings only (PaddleOCR's DB post-processing for its detector); the
-    # recognizer-only checkpoint detects with its base's detector, so with its base's detection settings.
+    # The built-in tiny carries detection settings (PaddleOCR's DB post-processing for its detector) and batching
+    # settings (for its recognizer's cost); the recognizer-only checkpoint detects with its base's detector and
+    # its recognizer is the base's architecture, so both come from its base.
     tiny_detection = {"det_threshold": 0.2, "det_box_threshold": 0.4, "det_unclip_ratio": 1.4}
-    assert build_model(device="cpu", checkpoint="ppocrv6-tiny", threads=1).config == OcrConfig().with_options(**tiny_detection)
-    assert model.config == OcrConfig().with_options(**tiny_detection, space_margin_threshold=None)
+    tiny_batching = {"rec_batch_size": 32, "rec_max_batch_pixels_width": 8000, "rec_call_overhead_columns": 1300}
+    tiny_config = OcrConfig().with_options(**tiny_detection, **tiny_batching)
+    assert build_model(device="cpu", checkpoint="ppocrv6-tiny", threads=1).config == tiny_config
+    assert model.config == tiny_config.with_options(space_margin_threshold=None)
+    assert "batching" not in header_of(path) and load_checkpoint(path).batching == tiny_batching
     page = np.full((64, 200, 3), 255, dtype=np.uint8)
     assert model.predict(page).checkpoint == "tuned"
 
