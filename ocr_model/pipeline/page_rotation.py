@@ -123,18 +123,23 @@ def choose_rotation(
     chosen = [polygons[index] for index in chosen_indices]
     if not chosen:
         return 0
+    if not vertical and readings is not None:
+        # Confidences are at most 1: once the lines as cut read at >= 1 - margin, the turned
+        # reads cannot win by the margin, so they are skipped (same answer, half the work), and so
+        # are the crops (upright pages, the common case, pay nothing more here).
+        as_cut = float(np.mean([readings[i].confidence for i in chosen_indices]))
+        if as_cut + margin >= 1.0:
+            return 0
     crops = [crop_quad(image, polygon, padding) for polygon in chosen]
     # crop_quad turns tall crops counter-clockwise, which is upright for a page turned
     # clockwise by 90° (text running downwards): the page then needs 270° clockwise.
     if vertical:
         crops = [crop if crop.shape[1] >= crop.shape[0] else np.ascontiguousarray(np.rot90(crop)) for crop in crops]
     if not vertical:
-        # Confidences are at most 1: once the lines as cut read at >= 1 - margin, the turned
-        # reads cannot win by the margin, so they are skipped (same answer, half the work).
-        as_cut_readings = [readings[i] for i in chosen_indices] if readings is not None else read(crops)
-        as_cut = float(np.mean([reading.confidence for reading in as_cut_readings]))
-        if as_cut + margin >= 1.0:
-            return 0
+        if readings is None:
+            as_cut = float(np.mean([reading.confidence for reading in read(crops)]))
+            if as_cut + margin >= 1.0:
+                return 0
         turned = float(np.mean([reading.confidence for reading in read([rotate_180(crop) for crop in crops])]))
         return 180 if turned > as_cut + margin else 0
     readings = read(crops + [rotate_180(crop) for crop in crops])

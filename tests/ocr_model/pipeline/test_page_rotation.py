@@ -165,3 +165,16 @@ def test_choose_rotation_reuses_the_readings_as_cut_for_lines_across():
     sure = [SimpleNamespace(confidence=0.99) for _ in lines]
     reader.calls.clear()
     assert choose_rotation(image, lines, reader, readings=sure) == 0 and reader.calls == []
+
+
+def test_choose_rotation_cuts_no_crop_when_the_given_reads_as_cut_decide(monkeypatch):
+    from ocr_model.pipeline import page_rotation
+
+    image, lines = page_with_lines_dark_on_the_left()
+    cut = []
+    real_crop = page_rotation.crop_quad
+    monkeypatch.setattr(page_rotation, "crop_quad", lambda *args, **kwargs: cut.append(1) or real_crop(*args, **kwargs))
+    sure = [SimpleNamespace(confidence=0.99) for _ in lines]
+    assert choose_rotation(image, lines, Reader(), readings=sure) == 0 and cut == []  # upright: nothing cut
+    unsure = [SimpleNamespace(confidence=0.3) for _ in lines]
+    assert choose_rotation(image, lines, Reader(), readings=unsure) == 180 and len(cut) == len(lines)
