@@ -69,11 +69,14 @@ def release_memory() -> None:
 # list, built at startup from the built-ins and the operator's checkpoint folder, so no request field can
 # make the server open a path.
 
-# What the README's checkpoint table measured for the built-ins (sroie-dev, 19 receipts, quiet 2-core
-# machine, 2026-12-02), for the Model dropdown. Re-measure and update both together.
+# What the README's checkpoint table measured for the built-ins (sroie-dev, 19 receipts, quiet 2-core Intel
+# Xeon with AVX512-BF16, 2026-12-03), for the Model dropdown. Re-measure and update both together.
 BUILT_IN_NOTES: dict[str, str] = {
-    "ppocrv6-small": "reads better (word F1 0.922, 2.97 s per receipt)",
-    "ppocrv6-tiny": "2.6x faster, reads less well (word F1 0.841, 1.16 s per receipt)",
+    "ppocrv6-small": "reads better (word F1 0.924, 0.88 s per receipt)",
+    "ppocrv6-tiny": "2.1x faster, reads less well (word F1 0.860, 0.42 s per receipt)",
+    "ppocrv6-small-receipts": (
+        "for receipts: word F1 0.941 vs small's 0.931 on receipts it was not tuned on (14/5 split), 0.82 s per receipt"
+    ),
 }
 _DESCRIPTION_CHARS = 160  # a header's free text shown in a one-line description is cut to this
 
