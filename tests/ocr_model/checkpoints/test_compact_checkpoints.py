@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 import torch
 from safetensors import safe_open
+from safetensors.torch import save_file
 
 from ocr_model.checkpoints import (
+    BUILT_IN_FILES,
     METADATA_KEY,
     Checkpoint,
     CheckpointError,
@@ -189,3 +191,17 @@ def test_the_app_lists_a_recognizer_only_checkpoint_and_leaves_out_one_without_i
     choices = checkpoint_choices("ppocrv6-small", tmp_path)
     assert "receipts" in choices.names() and "orphan" not in choices.names()
     assert any("orphan.safetensors left out" in problem and "unknown base checkpoint 'gone'" in problem for problem in choices.problems)
+
+
+def test_a_recognizer_only_built_in_cannot_be_a_base(tmp_path):
+    """ppocrv6-small-receipts holds a recognizer only, so a checkpoint naming it as base has no detector."""
+    with safe_open(str(BUILT_IN_FILES["ppocrv6-small-receipts"]), "pt") as handle:
+        metadata = handle.metadata()
+        tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+    header = json.loads(metadata[METADATA_KEY])
+    header["base"] = "ppocrv6-small-receipts"
+    metadata[METADATA_KEY] = json.dumps(header)
+    path = tmp_path / "on-receipts.safetensors"
+    save_file(tensors, str(path), metadata=metadata)
+    with pytest.raises(CheckpointError, match=r"base 'ppocrv6-small-receipts' holds a recognizer only"):
+        read_header(path)
