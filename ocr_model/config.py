@@ -249,19 +249,24 @@ class OcrConfig:
 CHECKPOINT_RECOGNITION_SETTINGS = ("space_margin_threshold", "space_gap_ratio")
 
 
-def checked_recognition_settings(settings: Any, where: str = "recognition settings") -> dict[str, Any]:
-    """`settings` (a checkpoint header's "recognition" object) as a dict of OcrConfig fields, or a ValueError
-    saying what is wrong: only CHECKPOINT_RECOGNITION_SETTINGS, each of its type (space_margin_threshold:
-    a number or None; space_gap_ratio: a number >= 0)."""
+def _header_settings(settings: Any, allowed: tuple[str, ...], where: str) -> dict[str, Any]:
+    """A checkpoint header's settings object (None: no settings) with only `allowed` names, else a ValueError."""
     if settings is None:
         return {}
     if not isinstance(settings, dict):
         raise ValueError(f"{where}: expected an object, got {type(settings).__name__}")
-    unknown = sorted(set(settings) - set(CHECKPOINT_RECOGNITION_SETTINGS))
+    unknown = sorted(set(settings) - set(allowed))
     if unknown:
-        raise ValueError(f"{where}: unknown setting(s) {unknown}; a checkpoint may set {list(CHECKPOINT_RECOGNITION_SETTINGS)}")
+        raise ValueError(f"{where}: unknown setting(s) {unknown}; a checkpoint may set {list(allowed)}")
+    return settings
+
+
+def checked_recognition_settings(settings: Any, where: str = "recognition settings") -> dict[str, Any]:
+    """`settings` (a checkpoint header's "recognition" object) as a dict of OcrConfig fields, or a ValueError
+    saying what is wrong: only CHECKPOINT_RECOGNITION_SETTINGS, each of its type (space_margin_threshold:
+    a number or None; space_gap_ratio: a number >= 0)."""
     checked: dict[str, Any] = {}
-    for name, value in settings.items():
+    for name, value in _header_settings(settings, CHECKPOINT_RECOGNITION_SETTINGS, where).items():
         number = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
         if name == "space_margin_threshold" and not (value is None or number):
             raise ValueError(f"{where}: space_margin_threshold must be a number or null, got {value!r}")
@@ -282,20 +287,13 @@ def checked_detection_settings(settings: Any, where: str = "detection settings")
     """`settings` (a checkpoint header's "detection" object) as a dict of OcrConfig fields, or a ValueError
     saying what is wrong: only CHECKPOINT_DETECTION_SETTINGS, each a number in its range (det_threshold in
     (0, 1), det_box_threshold in [0, 1), det_unclip_ratio > 0)."""
-    if settings is None:
-        return {}
-    if not isinstance(settings, dict):
-        raise ValueError(f"{where}: expected an object, got {type(settings).__name__}")
-    unknown = sorted(set(settings) - set(CHECKPOINT_DETECTION_SETTINGS))
-    if unknown:
-        raise ValueError(f"{where}: unknown setting(s) {unknown}; a checkpoint may set {list(CHECKPOINT_DETECTION_SETTINGS)}")
     ranges = {
         "det_threshold": (lambda v: 0.0 < v < 1.0, "in (0, 1)"),
         "det_box_threshold": (lambda v: 0.0 <= v < 1.0, "in [0, 1)"),
         "det_unclip_ratio": (lambda v: v > 0.0, "> 0"),
     }
     checked: dict[str, float] = {}
-    for name, value in settings.items():
+    for name, value in _header_settings(settings, CHECKPOINT_DETECTION_SETTINGS, where).items():
         number = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
         accepts, wanted = ranges[name]
         if not (number and accepts(float(value))):
@@ -322,15 +320,8 @@ _BATCHING_RANGES = {
 def checked_batching_settings(settings: Any, where: str = "batching settings") -> dict[str, int]:
     """`settings` (a checkpoint header's "batching" object) as a dict of OcrConfig fields, or a ValueError
     saying what is wrong: only CHECKPOINT_BATCHING_SETTINGS, each an integer within its bounds."""
-    if settings is None:
-        return {}
-    if not isinstance(settings, dict):
-        raise ValueError(f"{where}: expected an object, got {type(settings).__name__}")
-    unknown = sorted(set(settings) - set(CHECKPOINT_BATCHING_SETTINGS))
-    if unknown:
-        raise ValueError(f"{where}: unknown setting(s) {unknown}; a checkpoint may set {list(CHECKPOINT_BATCHING_SETTINGS)}")
     checked: dict[str, int] = {}
-    for name, value in settings.items():
+    for name, value in _header_settings(settings, CHECKPOINT_BATCHING_SETTINGS, where).items():
         low, high = _BATCHING_RANGES[name]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ValueError(f"{where}: {name} must be an integer in [{low}, {high}], got {value!r}")
