@@ -97,10 +97,25 @@ def upload_and_run(page, path) -> None:
     expect(page.locator("#explorer img.ocrx-img")).to_be_visible(timeout=30_000)
 
 
+def wait_for_uploads(page, selector: str, names: list[str]) -> None:
+    """Wait until the file input `selector` lists every file of `names` as uploaded: Gradio shows a name while
+    the upload is still running, and its size only once the file is on the server (a Run pressed before that
+    reads no file)."""
+    page.wait_for_function(
+        """([selector, names]) => {
+            const text = (document.querySelector(selector) || {}).innerText || '';
+            const sizes = text.match(/\\d+(\\.\\d+)?\\s?[KMG]?B\\b/g) || [];
+            return names.every((name) => text.includes(name)) && sizes.length >= names.length;
+        }""",
+        arg=[selector, names],
+        timeout=30_000,
+    )
+
+
 def read_pdf(page, path: Path, summary: str) -> None:
     """Choose the PDF `path` in the single tab and Run it; wait until the summary says `summary`."""
     page.locator("#pdf-input input[type=file]").set_input_files(str(path))
-    expect(page.locator("#pdf-input")).to_contain_text(path.stem, timeout=30_000)
+    wait_for_uploads(page, "#pdf-input", [path.stem])
     page.locator("#run-button").click()
     expect(page.locator("#summary")).to_contain_text(summary, timeout=RUN_TIMEOUT_MS)
 
@@ -109,7 +124,7 @@ def run_batch(page, paths: list[Path], summary: str) -> None:
     """Add `paths` in the Batch tab and run the batch; wait until the summary says `summary`."""
     page.get_by_role("tab", name="Batch").click()
     page.locator("#batch-input input[type=file]").set_input_files([str(path) for path in paths])
-    expect(page.locator("#batch-input")).to_contain_text(paths[-1].stem, timeout=30_000)
+    wait_for_uploads(page, "#batch-input", [path.stem for path in paths])
     page.locator("#batch-button").click()
     expect(page.locator("#summary")).to_contain_text(summary, timeout=RUN_TIMEOUT_MS)
 
