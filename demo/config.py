@@ -72,12 +72,21 @@ class AppConfig:
     # memory of tabs left open for hours (Gradio itself keeps a closed tab's state for 1 h).
     session_ttl_s: int = 3600
     # Most browser sessions whose state is kept; the oldest are dropped beyond it (Gradio's
-    # state_session_capacity). Why: with max_history_mb it bounds all history memory
-    # (max_sessions x max_history_mb: 200 x 5 MB = 1 GB at the defaults).
+    # state_session_capacity). Why: a session's state costs a little even when it holds no results; what
+    # all sessions' results hold together is bounded by max_total_history_mb, not by this count.
     max_sessions: int = 200
     # Bytes (MB) one session's history may hold. Why: a count alone does not bound memory (ten
     # noisy 2048 px photos made 33 MB); previews are re-encoded smaller to fit, the oldest dropped.
     max_history_mb: float = 5.0
+    # Bytes (MB) all sessions' kept results may hold together (histories, batch sets, the shown results);
+    # past it the least recently used other sessions' results are dropped, as if their time-to-live had
+    # ended (demo/session_memory.py). Why: it bounds all sessions' kept results together, so the server's
+    # memory stays flat however many sessions come and go (max_sessions x max_history_mb alone allowed
+    # 1 GB, 2 GB with batch sets); 32 MB holds the full history of ~6 busy sessions or the last results of
+    # dozens, and the app serves one request at a time. The budget used is never below one session's own
+    # worth, 2 x max_history_mb (a history plus a batch set; `total_history_bytes`), so raising
+    # max_history_mb alone never breaks start-up.
+    max_total_history_mb: float = 32.0
     # (every, older_than) seconds for deleting Gradio's temp files (uploads, served images).
     # Why: the temp dir must not grow without bound on a long-running server.
     delete_cache: tuple[int, int] = (600, 3600)
@@ -103,6 +112,12 @@ class AppConfig:
     def max_history_bytes(self) -> int:
         return int(self.max_history_mb * 2**20)
 
+    @property
+    def total_history_bytes(self) -> int:
+        """The byte budget all sessions share: max_total_history_mb, but never less than one session may
+        hold by itself (its history and a batch set: 2 x max_history_mb)."""
+        return max(int(self.max_total_history_mb * 2**20), 2 * self.max_history_bytes)
+
     def __post_init__(self) -> None:
         if not self.checkpoint.strip():
             raise ValueError("checkpoint must be a checkpoint name or a .safetensors path")
@@ -122,6 +137,8 @@ class AppConfig:
             raise ValueError("session_ttl_s and max_sessions must be >= 1")
         if not 0.1 <= self.max_history_mb <= 1024:
             raise ValueError(f"max_history_mb must be in [0.1, 1024], got {self.max_history_mb}")
+        if not 0.1 <= self.max_total_history_mb <= 1048576:
+            raise ValueError(f"max_total_history_mb must be in [0.1, 1048576], got {self.max_total_history_mb}")
         parse_size(self.max_file_size)
         if self.max_temp_mb < 1:
             raise ValueError(f"max_temp_mb must be >= 1, got {self.max_temp_mb}")
@@ -149,6 +166,7 @@ ENV_VARS: dict[str, str] = {
     "session_ttl_s": "OCR_SESSION_TTL_S",
     "max_sessions": "OCR_MAX_SESSIONS",
     "max_history_mb": "OCR_MAX_HISTORY_MB",
+    "max_total_history_mb": "OCR_MAX_TOTAL_HISTORY_MB",
     "temp_dir": "OCR_TEMP_DIR",
     "delete_cache": "OCR_DELETE_CACHE",
     "max_temp_mb": "OCR_MAX_TEMP_MB",
@@ -248,6 +266,10 @@ def build_arg_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-file-size", dest="max_file_size", help="upload limit, e.g. 25mb")
     parser.add_argument("--max-batch-files", type=int, dest="max_batch_files", help="files per batch run")
     parser.add_argument("--max-history-mb", type=float, dest="max_history_mb", help="history memory per session (MB)")
+    parser.add_argument(
+        "--max-total-history-mb", type=float, dest="max_total_history_mb",
+        help="history memory of all sessions together (MB; at least 2 x --max-history-mb is used)",
+    )
     parser.add_argument("--max-temp-mb", type=int, dest="max_temp_mb", help="most MB the temp folder may hold")
     parser.add_argument("--temp-dir", dest="temp_dir", help="parent of this instance's private temp folder")
     parser.add_argument(

@@ -91,13 +91,15 @@ def entry_caption(entry: HistoryEntry) -> str:
 # Per line beyond its polygon and text: the Python objects that hold them (measured with
 # tracemalloc over a 60-line result: ~330 bytes a line; rounded up).
 _LINE_OVERHEAD_BYTES = 400
+# A document entry beyond its pages (the object and its tuple of pages).
+DOCUMENT_BYTES = 1024
 
 
 def entry_bytes(entry: HistoryEntry) -> int:
     """Memory one history entry holds: its JPEGs, polygons and texts, over all of a document's pages
     (an upper estimate)."""
     if isinstance(entry, Document):
-        return sum(_result_bytes(page) for page in entry.pages) + 1024
+        return sum(_result_bytes(page) for page in entry.pages) + DOCUMENT_BYTES
     return _result_bytes(entry)
 
 

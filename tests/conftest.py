@@ -161,17 +161,28 @@ class AppServer:
         raise KeyError(f"no event with api_name {api_name!r}")
 
     def queue_call(
-        self, api_name: str, data: list[Any], timeout: float = 300, events: list[tuple[float, str]] | None = None
+        self,
+        api_name: str,
+        data: list[Any],
+        timeout: float = 300,
+        events: list[tuple[float, str]] | None = None,
+        session_hash: str | None = None,
+        event_data: Any = None,
     ) -> dict[str, Any]:
         """Run one event through Gradio's queue with raw HTTP, as any script could.
 
         POST /gradio_api/queue/join with a hand-made payload, then read the event stream until the
         result. Returns the final message: {"success": bool, "output": {...}} (plus "status" and "body"
         when the join itself was refused). `events` collects (time.monotonic(), msg) of every message.
+        `session_hash`: the session to run in (e.g. a gradio_client Client's), default a new one;
+        `event_data`: what the page sends with the event (a gallery's select: {"index": 0, ...}).
         """
         fn_index, trigger_id = self.endpoint(api_name)
-        session_hash = uuid.uuid4().hex[:11]
-        body = json.dumps({"data": data, "fn_index": fn_index, "trigger_id": trigger_id, "session_hash": session_hash})
+        session_hash = session_hash or uuid.uuid4().hex[:11]
+        payload = {"data": data, "fn_index": fn_index, "trigger_id": trigger_id, "session_hash": session_hash}
+        if event_data is not None:
+            payload["event_data"] = event_data
+        body = json.dumps(payload)
         parts = urlsplit(self.url)
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
         try:

@@ -14,6 +14,7 @@ from demo import handlers
 from demo.components import use_local_file_snippets
 from demo.config import AppConfig, apply_process_settings, load_config, queue_kwargs
 from demo.engine import Models, OcrEngine, device_name, load_models
+from demo.session_memory import SessionLedger
 from demo.ui.api import build_api_panel, wire_api
 from demo.ui.batch import build_batch_panel
 from demo.ui.blocks import OcrDemo
@@ -67,6 +68,9 @@ def build_demo(
     with OcrDemo(title="OCR demo", delete_cache=config.delete_cache) as blocks:
         blocks.app_config = config
         state = SessionState.create(config.session_ttl_s)
+        # One byte budget for the results of all sessions together (demo/session_memory.py, OcrDemo.postprocess_data)
+        blocks.result_states = state.kept_results()
+        blocks.session_ledger = SessionLedger(config.total_history_bytes, measure=blocks.session_bytes)
         gr.Markdown(f"# {TITLE}\n{INTRO}")
         with gr.Row(equal_height=False):
             with gr.Column(scale=5, min_width=320):

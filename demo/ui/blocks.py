@@ -1,4 +1,5 @@
-"""The app's `gr.Blocks`: its launch defaults and the upload gate in front of every request."""
+"""The app's `gr.Blocks`: its launch defaults, the upload gate in front of every request, and the byte budget
+that all sessions' kept results share (demo/session_memory.py), applied after every event that writes a State."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import gradio as gr
 from gradio import utils as gr_utils
 
 from demo.config import AppConfig, launch_kwargs
+from demo.session_memory import SessionLedger, held_bytes
 from demo.style import CSS, size_label, theme, upload_guard_js
 from demo.uploads import NO_FILES, UploadRefused, check_request_inputs
 
@@ -42,6 +44,10 @@ class OcrDemo(gr.Blocks):
 
     app_config: AppConfig = AppConfig()
     upload_dir: str = ""  # set by build_demo: the folder Gradio stores this instance's uploads in
+    # Set by build_demo: what all sessions' results hold (AppConfig.total_history_bytes), and the gr.State
+    # components that hold a session's results (dropped together when the budget clears the session).
+    session_ledger: SessionLedger | None = None
+    result_states: tuple[Any, ...] = ()
 
     def launch(self, **kwargs: Any) -> Any:  # type: ignore[override]
         limit = self.app_config.max_file_size
@@ -72,6 +78,64 @@ class OcrDemo(gr.Blocks):
             LOGGER.info("request refused by the upload gate: %s", refusal.reason)
             raise gr.Error(str(refusal), print_exception=False) from None
         return await super().preprocess_data(block_fn, inputs, state, explicit_call)
+
+    async def postprocess_data(self, block_fn: Any, predictions: Any, state: Any) -> Any:
+        """Gradio stores the event's State outputs in the session (`state`); then, if the event wrote any,
+        the session's results are counted against the budget all sessions share, and the least recently
+        used other sessions are cleared while the total is over it. Events without State outputs skip this."""
+        output = await super().postprocess_data(block_fn, predictions, state)
+        if state is not None and self.session_ledger is not None and writes_state(block_fn):
+            self.keep_sessions_within_budget(state)
+        return output
+
+    def session_bytes(self, session: Any) -> int:
+        """Bytes the session's results hold (its history, shown result and page sets, each result once)."""
+        return held_bytes(state_values(session, self.result_states))
+
+    def keep_sessions_within_budget(self, session: Any) -> None:
+        if self.session_ledger is None:
+            return
+        cleared = self.session_ledger.record(session, self.session_bytes(session))
+        for other in cleared:
+            clear_states(other, self.result_states)
+        if cleared:
+            LOGGER.info(
+                "session memory budget (%.1f MB): cleared the results of %d least recently used session(s); "
+                "%d session(s) hold %.1f MB",
+                self.session_ledger.budget_bytes / 2**20, len(cleared), len(self.session_ledger.sessions()),
+                self.session_ledger.total_bytes / 2**20,
+            )
+
+
+# Gradio internals the budget relies on (gradio 6.31; tests/demo/test_session_memory.py fails if they change):
+# - `Blocks.postprocess_data(block_fn, predictions, state)` is handed the session's
+#   `gradio.state_holder.SessionState` and stores the event's gr.State outputs in it;
+# - `SessionState.state_data` maps a State's `_id` to the session's value; a missing entry is re-created from
+#   the State's default when next read (that is how Gradio's own time-to-live expiry works:
+#   `StateHolder.delete_state` calls the State's `delete_callback(value)` and deletes the entry);
+# - `BlockFunction.outputs` (with `Block.stateful`) and `BlockFunction.is_validator_function`.
+
+
+def writes_state(block_fn: Any) -> bool:
+    """Whether an event stores any gr.State output (validators store nothing)."""
+    if getattr(block_fn, "is_validator_function", False):
+        return False
+    return any(getattr(block, "stateful", False) for block in block_fn.outputs)
+
+
+def state_values(session: Any, states: tuple[Any, ...]) -> list[Any]:
+    """The session's values of `states`, as stored (None where it holds none; no default is created)."""
+    data = session.state_data
+    return [data.get(state._id) for state in states]
+
+
+def clear_states(session: Any, states: tuple[Any, ...]) -> None:
+    """Drop the session's values of `states`, exactly as Gradio drops expired ones: the next event of the
+    session reads each State's default (an empty history, None)."""
+    data = session.state_data
+    for state in states:
+        if state._id in data:
+            state.delete_callback(data.pop(state._id))
 
 
 def input_count_message(expected: int, sent: int) -> str:

@@ -29,6 +29,12 @@ NO_IMAGE_MESSAGE = "Please upload, paste or photograph an image first (or click 
 NO_FILES_MESSAGE = "Please add one or more image files first."
 BOTH_INPUTS_MESSAGE = "Both an image and a PDF are chosen: remove one (the × on its box), then press Run OCR again."
 HISTORY_NOTE = "\n\nShown from the history. To run it again (e.g. with other options), upload the image again."
+# A session's results may be dropped (its time-to-live, or the budget all sessions share: demo/session_memory.py)
+# while its page still shows them: the events that read them then say so.
+EXPIRED_ENTRY_MESSAGE = "That history entry has expired; please run the image again."
+EXPIRED_SET_MESSAGE = "These pages are no longer kept; please run the file again."
+EXPIRED_BATCH_MESSAGE = "That batch is no longer kept; please run it again."
+NOTHING_TO_FILTER_MESSAGE = "No result is kept to filter; please run the image (again)."
 
 Batch = tuple[str, list[dict[str, Any]]]  # (headline, records at confidence 0) of the batch shown now
 
@@ -188,7 +194,8 @@ def refilter(
 ) -> dict[Any, Any]:
     """The confidence filter or "Write text on image" moved: re-draw the shown result (no new OCR run); the
     JSON download stays its set's (the whole PDF, the batch)."""
-    if result is None:
+    if result is None:  # none run yet, or the session's results were dropped: the view stays as it is
+        gr.Warning(NOTHING_TO_FILTER_MESSAGE)
         return {component: gr.skip() for component in page.result.outputs()}
     shown = present(page.services, result, min_confidence, show_text)
     if pages is not None:
@@ -202,7 +209,7 @@ def show_history_entry(
     try:
         entry = get(history or (), int(event.index))
     except ValueError as error:
-        raise handlers.InputError("That history entry has expired; please run the image again.") from error
+        raise handlers.InputError(EXPIRED_ENTRY_MESSAGE) from error
     pages = entry_pages(entry)  # a PDF's entry holds all its pages: page 1 is shown, the exports hold all
     result, document = pages[0], entry_set(entry)
     shown = in_set(page.services, present(page.services, result, min_confidence, show_text), document, min_confidence)
@@ -229,9 +236,10 @@ def nav_strip(page: Page, pages: PageSet | None) -> dict[Any, Any]:
 
 def show_in_set(page: Page, pages: PageSet | None, min_confidence: float, show_text: bool) -> dict[Any, Any]:
     """Show the result at `pages.position` (no new OCR run): the result panel, the strip, the session state and
-    the set's downloads when it kept them (a batch's zip)."""
+    the set's downloads when it kept them (a batch's zip). No set while the strip still shows: the session's
+    results were dropped (an empty answer would fail Gradio's output check with a bare "Error")."""
     if pages is None:
-        return {}
+        raise handlers.InputError(EXPIRED_SET_MESSAGE)
     result = pages.current
     if result is None:
         raise handlers.InputError(
@@ -262,7 +270,7 @@ def open_batch_row(
 ) -> dict[Any, Any]:
     """A click on a row of the batch summary shows that file's result (a PDF page's row: that page)."""
     if batch_pages is None:
-        raise handlers.InputError("That batch is no longer kept; please run it again.")
+        raise handlers.InputError(EXPIRED_BATCH_MESSAGE)
     row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
     position = batch_pages.rows[int(row)] if 0 <= int(row) < len(batch_pages.rows) else None
     if position is None:

@@ -50,6 +50,12 @@ class SessionState:
     def create(cls, time_to_live: float) -> "SessionState":
         return cls(*(gr.State(initial, time_to_live=time_to_live) for initial in ((), None, None, None, None, None)))
 
+    def kept_results(self) -> tuple[gr.State, ...]:
+        """The States that hold the session's results, dropped together when the shared budget clears the
+        session (demo/session_memory.py). Not `pdf`: a path costs nothing, and keeping it lets a chosen PDF
+        still be read by the next Run instead of "Please upload ... an image first"."""
+        return (self.history, self.current, self.batch, self.pages, self.batch_pages)
+
 
 @dataclass(frozen=True)
 class Page:

@@ -76,6 +76,8 @@ def test_queue_kwargs_bound_the_queue():
         ({"OCR_PORT": "eighty"}, "OCR_PORT"),
         ({"OCR_MEMORY_PRESET": "huge"}, "preset"),
         ({"OCR_AUTH": "nopassword"}, "user:password"),
+        ({"OCR_MAX_TOTAL_HISTORY_MB": "0"}, "max_total_history_mb"),
+        ({"OCR_MAX_TOTAL_HISTORY_MB": "lots"}, "OCR_MAX_TOTAL_HISTORY_MB"),
     ],
 )
 def test_bad_settings_fail_fast_with_a_clear_message(env, message):
@@ -153,3 +155,40 @@ def test_auto_means_cuda_when_available_whatever_the_environment_says(monkeypatc
     assert select_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
     monkeypatch.setenv("OCR_DEVICE", "auto")  # OCR_DEVICE=auto, as the README lists it, is not a torch device
     assert select_device() == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_the_total_history_budget_comes_from_env_and_flag():
+    assert load_config((), env={}).max_total_history_mb == 32.0
+    assert load_config((), env={}).total_history_bytes == 32 * 2**20
+    from_env = load_config((), env={"OCR_MAX_TOTAL_HISTORY_MB": "64"})
+    assert from_env.max_total_history_mb == 64.0 and from_env.total_history_bytes == 64 * 2**20
+    flagged = load_config(["--max-total-history-mb", "48"], env={"OCR_MAX_TOTAL_HISTORY_MB": "64"})
+    assert flagged.max_total_history_mb == 48.0  # the flag beats the environment
+    with pytest.raises(ValueError, match="max_total_history_mb"):
+        AppConfig(max_total_history_mb=-1)
+
+
+def test_the_total_budget_is_never_below_one_sessions_own_worth():
+    """A history plus a batch set (2 x max_history_mb): raising OCR_MAX_HISTORY_MB alone still starts, with the
+    total raised to fit one session."""
+    config = load_config((), env={"OCR_MAX_HISTORY_MB": "20"})
+    assert config.max_total_history_mb == 32.0 and config.total_history_bytes == 40 * 2**20
+    assert AppConfig(max_history_mb=5, max_total_history_mb=1).total_history_bytes == 10 * 2**20
+    assert AppConfig(max_history_mb=0.1, max_total_history_mb=0.1).total_history_bytes == 2 * int(0.1 * 2**20)
+    assert AppConfig(max_history_mb=16, max_total_history_mb=32).total_history_bytes == 32 * 2**20  # exactly one
+
+
+def test_every_environment_variable_and_flag_is_in_the_readme_settings_table():
+    from pathlib import Path
+
+    from demo.config import ENV_VARS, build_arg_parser
+
+    rows = [line for line in (Path(__file__).resolve().parents[2] / "README.md").read_text().splitlines() if line.startswith("| ")]
+    for field_name, variable in ENV_VARS.items():
+        assert any(f"`{variable}`" in row for row in rows), f"{variable} ({field_name}) has no row in the README"
+    flags = [option for action in build_arg_parser()._actions for option in action.option_strings if option.startswith("--")]
+    for flag in flags:
+        if flag != "--help":
+            assert any(f"`{flag}`" in row for row in rows), f"{flag} has no row in the README"
+    (row,) = [row for row in rows if "`OCR_MAX_TOTAL_HISTORY_MB`" in row]
+    assert "`--max-total-history-mb`" in row and "`32`" in row
