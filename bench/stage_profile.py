@@ -93,6 +93,7 @@ def instrument(clock: StageClock, model) -> None:
             setattr(predictor, name, clock.wrap(name, getattr(predictor, name)))
     for module, name in ((page_rotation, "crop_quad"), (page_rotation, "rotate_180"),
                          (recognition, "plan_batches"), (recognition, "greedy_path"),
+                         (recognition, "fused_greedy_path"),
                          (recognition, "decode_line"), (lines, "prepare_line_batch")):
         if not getattr(getattr(module, name), "_stage_clock", False):
             setattr(module, name, clock.wrap(name, getattr(module, name)))
@@ -143,6 +144,8 @@ def instrument(clock: StageClock, model) -> None:
         network = getattr(model, attribute)
         if network is not None and "forward" not in network.__dict__:
             network.forward = clock.wrap(label, counting(clock, label, network.forward))
+            if hasattr(network, "step_features"):  # the recognizer without its class scores (the fused path)
+                network.step_features = clock.wrap(label, counting(clock, label, network.step_features))
 
 
 def main() -> None:

@@ -157,10 +157,12 @@ class CTCHead(nn.Module):
         self.hidden = nn.Linear(dim, hidden) if hidden else None
         self.fc = nn.Linear(hidden or dim, num_classes)
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """What `fc` turns into class scores: `x`, or the hidden Linear's output."""
+        return self.hidden(x) if self.hidden is not None else x
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.hidden is not None:
-            x = self.hidden(x)
-        return self.fc(x)
+        return self.fc(self.features(x))
 
 
 class Recognizer(nn.Module):
@@ -177,6 +179,12 @@ class Recognizer(nn.Module):
         self.memory_format = torch.contiguous_format
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head.fc(self.step_features(x))
+
+    def step_features(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 3, 48, W) -> (N, T, D): each time step's input to the class scores (`head.fc`), so that
+        `forward(x) == head.fc(step_features(x))`. The pipeline scores a batch's steps a slice at a time
+        (pipeline/recognition.py: `fused_greedy_path`) instead of holding all (N, T, classes) at once."""
         check_images(x, "the recognizer")
         if x.shape[2] != self.config.input_height or x.shape[3] == 0:
             raise ValueError(
@@ -185,7 +193,7 @@ class Recognizer(nn.Module):
         x = x.to(dtype=self.head.fc.weight.dtype, memory_format=self.memory_format)
         features = F.avg_pool2d(self.backbone(x)[-1], self.config.pool)
         features = self.neck(features)  # (N, C, 1, T)
-        return self.head(features.squeeze(2).transpose(1, 2))
+        return self.head.features(features.squeeze(2).transpose(1, 2))
 
 
 

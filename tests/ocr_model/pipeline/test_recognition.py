@@ -3,8 +3,10 @@ import pytest
 import torch
 
 from ocr_model.pipeline import recognition
+from ocr_model.networks.recognizer import PPOCRV6_TINY, Recognizer
 from ocr_model.pipeline.recognition import (
     decode_line,
+    fused_greedy_path,
     greedy_path,
     insert_gap_spaces,
     insert_margin_spaces,
@@ -91,6 +93,71 @@ def test_greedy_path_takes_low_precision_logits(dtype):
     assert probabilities.dtype == torch.float32
     assert torch.equal(indices, reference_indices)
     torch.testing.assert_close(probabilities, reference)
+
+
+def identity_classifier(classes: int, dtype: torch.dtype) -> torch.nn.Linear:
+    """A Linear whose scores are its input: `fused_greedy_path(scores, identity)` must equal `greedy_path(scores)`."""
+    layer = torch.nn.Linear(classes, classes, dtype=dtype)
+    with torch.no_grad():
+        layer.weight.copy_(torch.eye(classes, dtype=dtype))
+        layer.bias.zero_()
+    return layer
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("rows", [1, 4, 7, 1000])
+def test_fused_greedy_path_equals_greedy_path_of_the_whole_scores(dtype, rows):
+    torch.manual_seed(2)
+    scores = (torch.randn(3, 17, 9) * 3).to(dtype)
+    scores[0, -1] = scores[1, 0] = torch.arange(9, dtype=dtype)  # line 1 starts with line 0's last class: it emits
+    scores[2, 5, 4] = scores[2, 5, 6] = scores[2, 5].max() + 1  # a tie: the first maximum wins, as in torch.max
+    with torch.inference_mode():
+        indices, probabilities, margins = fused_greedy_path(scores, identity_classifier(9, dtype), True, rows=rows)
+        reference_indices, reference = greedy_path(scores)
+    assert torch.equal(indices, reference_indices)
+    assert int(indices[1, 0]) == 8 and float(probabilities[1, 0]) > 0  # emitted at the line's start
+    assert int(indices[2, 5]) == 4
+    torch.testing.assert_close(probabilities, reference, rtol=0, atol=0)
+    torch.testing.assert_close(margins, (scores[:, :, -1] - scores[:, :, 0]).float(), rtol=0, atol=0)
+
+
+def test_fused_greedy_path_leaves_out_the_margins_unless_asked_and_checks_rows():
+    scores = torch.randn(2, 5, 4)
+    assert fused_greedy_path(scores, identity_classifier(4, torch.float32))[2] is None
+    with pytest.raises(ValueError, match="rows"):
+        fused_greedy_path(scores, identity_classifier(4, torch.float32), rows=0)
+
+
+class WrappedRecognizer(torch.nn.Module):
+    """The same network behind a plain Module (like a compiled one): recognize_lines takes its whole logits."""
+
+    def __init__(self, network: Recognizer) -> None:
+        super().__init__()
+        self.network = network
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.network(x)
+
+
+def test_recognize_lines_reads_alike_through_the_fused_scores_and_the_whole_logits():
+    from dataclasses import replace
+
+    torch.manual_seed(3)
+    network = Recognizer(replace(PPOCRV6_TINY, num_classes=len(CHARS) + 2)).eval()  # + blank + space
+    with torch.no_grad():
+        torch.nn.init.normal_(network.head.fc.weight, std=3.0)  # random weights that read characters, not blanks
+    rng = np.random.default_rng(3)
+    crops = [rng.integers(0, 255, (32, width, 3), dtype=np.uint8) for width in (40, 90, 200, 64, 300)]
+    settings = {"batch_size": 2, "min_width": 64, "space_margin_threshold": -1.0}
+    calls = []
+    original = recognition.fused_greedy_path
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(recognition, "fused_greedy_path", lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs))
+        fused = recognize_lines(network, crops, CHARS, **settings)
+    whole = recognize_lines(WrappedRecognizer(network), crops, CHARS, **settings)
+    assert len(calls) == 3  # the Recognizer itself took the fused path, batch by batch
+    assert any(reading.text for reading in whole)
+    assert fused == whole
 
 
 def test_decode_collapses_repeats_drops_blanks_and_averages_confidence():
