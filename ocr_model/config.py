@@ -144,21 +144,23 @@ class OcrConfig:
     # Minimum padded input width. Why: the network was trained on 320-wide inputs; short
     # words padded to a narrower width are cheaper but may read differently.
     rec_min_width: int = 192
-    # Lines per recognition batch. Why: batching amortizes per-call overhead; lines are
-    # sorted by aspect ratio first so little padding is wasted.
-    rec_batch_size: int = 16
-    # Max total padded width (pixels) of one batch's input. Why: bounds memory: the
-    # network's (N, width/8, 18710) float32 output is ~75 MB at 6400 px. 3200 (was 6400):
-    # recognition of 160 long lines rose 89 MB instead of 182 (bench/memory_stages.py); sroie-dev
-    # engine peak 762 -> 743 MiB, word F1 0.925 -> 0.924 (bf16); thread CPU over 16 receipts,
-    # interleaved in one process: ratio 1.003 (2026-12-02, load 6-8).
-    rec_max_batch_pixels_width: int = 3200
+    # Lines per recognition batch. Why: batching amortizes per-call overhead (mostly oneDNN
+    # building the primitives of a new input shape); lines are sorted by aspect ratio first so
+    # little padding is wasted. 32 with the two below (was 16 / 3200 / 300): see the next comment.
+    rec_batch_size: int = 32
+    # Max total padded width (pixels) of one batch's input. Why: bounds the activations' memory
+    # (the class scores no longer count: recognition reduces them 128 steps at a time). 6400
+    # (was 3200, set when a batch's whole (N, width/8, 18710) scores were held).
+    rec_max_batch_pixels_width: int = 6400
     # Cost of one recognition call in input columns (of 48 px), used to cut the aspect-ratio
     # sorted lines into batches with the least padding + calls; 0 = fill batches in order.
     # Why: filled in order, a batch's short lines were padded to its longest (26 % more input
-    # than each line at its own width); measured bf16 on 1 CPU thread: 6.8 ms per call +
-    # 22 us per column, i.e. a call costs ~300 columns.
-    rec_call_overhead_columns: int = 300
+    # than each line at its own width). 1 thread: 6.8 ms per call + 22 us per column (~300
+    # columns); at the default 2 threads a call's fixed cost weighs more. 32 / 6400 / 600 against
+    # 16 / 3200 / 300 on sroie-dev, interleaved per image in one process at 2 threads (quiet,
+    # bf16, 2026-12-03): per-image time ratio 0.914, word F1 0.9241 vs 0.9243 (32/6400/900: 0.932,
+    # 64/6400/600: 0.938, 32/9600/900: 0.923, each F1 0.922-0.924).
+    rec_call_overhead_columns: int = 600
     # Lines recognized with a lower confidence are dropped. Why: noise reads as garbage.
     min_text_confidence: float = 0.5
     # Insert a space where two characters are this many times farther apart (CTC frames)

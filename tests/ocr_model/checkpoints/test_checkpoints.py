@@ -219,7 +219,7 @@ def test_tiny_carries_its_batching_and_the_engine_reads_with_it(tiny):
     assert model.config.with_options(rec_batch_size=8).rec_batch_size == 8
     assert load_checkpoint("ppocrv6-small").batching == {}
     defaults = OcrConfig()
-    assert (defaults.rec_batch_size, defaults.rec_max_batch_pixels_width, defaults.rec_call_overhead_columns) == (16, 3200, 300)
+    assert (defaults.rec_batch_size, defaults.rec_max_batch_pixels_width, defaults.rec_call_overhead_columns) == (32, 6400, 600)
 
 
 def test_batching_settings_travel_in_the_header_and_bad_ones_are_refused(tiny, tmp_path):
