@@ -10,6 +10,13 @@ import os
 # machine (a Space, a laptop, CI): measured at 2 threads on a busy box, recognition 1x320 took
 # 1299 ms spinning vs 225 ms passive. It only takes effect if set before torch is first imported.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# ...but a worker that sleeps at once after each operator is woken for the next one a few microseconds later,
+# and the networks run hundreds of short operators per call: GNU OpenMP's GOMP_SPINCOUNT (which wins over
+# the policy) lets it spin ~0.1 ms first. Measured 2026-12-03 on sroie-dev (19 receipts, small, bf16, 2
+# threads, one process per setting, run twice): quiet, 15.1-15.3 s -> 12.5-12.8 s (-17 %) for the same
+# process CPU time (20.2-20.7 s vs 20.5-20.9 s); beside two busy-looping processes (6 receipts),
+# 11.4-11.7 s -> 9.5-10.0 s for 15 % more CPU time. 100000 (~1 ms) was no faster and took 20 % more CPU.
+os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 # oneDNN keeps every convolution primitive it creates (one per layer and input shape; default 1024 of them)
 # and PyTorch's ideep layer keeps its own cache of 1024 entries; with a new shape per image and per
 # recognition batch, both fill with shapes that never come back. Measured 2026-12-02 on sroie-dev

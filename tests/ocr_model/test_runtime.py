@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ctypes
+import os
+import subprocess
 import sys
 
 import pytest
@@ -66,3 +68,16 @@ def test_release_empties_the_cuda_cache_only_when_cuda_is_available(monkeypatch:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     runtime.release_accelerator_memory()
     assert calls == ["empty_cache"]
+
+
+def test_importing_the_engine_sets_the_openmp_and_onednn_defaults_before_torch_starts_its_threads():
+    # The values only take effect when set before torch's first import, so check a fresh interpreter; an
+    # explicit setting wins.
+
+    code = "import os, ocr_model; print(os.environ['OMP_WAIT_POLICY'], os.environ['GOMP_SPINCOUNT'], os.environ['LRU_CACHE_CAPACITY'])"
+    env = {key: value for key, value in os.environ.items() if key not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "LRU_CACHE_CAPACITY")}
+    defaults = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert defaults == ["PASSIVE", "10000", "16"]
+    env["GOMP_SPINCOUNT"] = "0"
+    chosen = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert chosen[1] == "0"
