@@ -72,10 +72,10 @@ def release_memory() -> None:
 # What the README's checkpoint table measured for the built-ins (sroie-dev, 19 receipts, quiet 2-core Intel
 # Xeon with AVX512-BF16, 2026-12-03), for the Model dropdown. Re-measure and update both together.
 BUILT_IN_NOTES: dict[str, str] = {
-    "ppocrv6-small": "reads better (word F1 0.924, 0.88 s per receipt)",
-    "ppocrv6-tiny": "2.1x faster, reads less well (word F1 0.860, 0.42 s per receipt)",
+    "ppocrv6-small": "reads better (word F1 0.924, 0.61 s per receipt)",
+    "ppocrv6-tiny": "1.9x faster, reads less well (word F1 0.860, 0.32 s per receipt)",
     "ppocrv6-small-receipts": (
-        "for receipts: word F1 0.941 vs small's 0.931 on receipts it was not tuned on (14/5 split), 0.82 s per receipt"
+        "for receipts: word F1 0.941 vs small's 0.931 on receipts it was not tuned on (14/5 split), 0.59 s per receipt"
     ),
 }
 _DESCRIPTION_CHARS = 160  # a header's free text shown in a one-line description is cut to this
