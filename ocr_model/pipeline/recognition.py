@@ -31,10 +31,10 @@ FRAME_STRIDE = 8  # input pixels per CTC time step (width 320 -> 40 steps)
 # float32 copy plus logsumexp's temporaries of the same size, ~3 x 60 MB for a batch of 6400 input columns;
 # 128 rows are ~10 MB each.
 LOGSUMEXP_ROWS = 128
-# Time steps whose class scores `fused_greedy_path` computes and reduces at once. Why: a batch's (steps,
-# 18,710) bf16 scores are ~100 MB, written by the head and read back by max and logsumexp from memory; 128
-# rows (~5 MB) are read while still in cache. Measured at 1 thread on random features of the head's shape,
-# 2,560 steps: head + max 135 ms all at once, 63 ms at 128 rows (64: 68, 256: 82), same values.
+# Time steps whose class scores `fused_greedy_path` computes and reduces at once. Why: memory: a batch's
+# (steps, 18,710) scores are ~100 MB at 6400 columns, 128 rows ~5 MB (which is what let
+# rec_max_batch_pixels_width go back to 6400). Speed is about even: head + path over one receipt's 3,356
+# steps (small, bf16, 2026-12-03) 179 -> 130 ms at 1 thread, 81 -> 76-91 ms at 2; 256 and 512 rows were slower.
 SCORE_ROWS = 128
 
 
