@@ -39,6 +39,11 @@ _LINE_SCHEMA: dict[str, Any] = {
             "items": {"type": "array", "items": {"type": "number"}},
             "description": "polygon in DISPLAY pixels",
         },
+        "span": {
+            "anyOf": [{"type": "array", "items": {"type": "integer"}}, {"type": "null"}],  # a list type breaks gradio_client
+            "description": "[start, end) of the line's text in `layout`, as JavaScript string indices (UTF-16 "
+            "code units); null for a line with no text",
+        },
     },
 }
 
@@ -114,7 +119,7 @@ class LinesTable(gr.HTML):
                 "name": {"type": "string", "description": "the file the lines were read from"},
                 "lines": {
                     "type": "array",
-                    "items": {**_LINE_SCHEMA, "properties": {k: v for k, v in _LINE_SCHEMA["properties"].items() if k != "points"}},
+                    "items": {**_LINE_SCHEMA, "properties": {k: v for k, v in _LINE_SCHEMA["properties"].items() if k not in ("points", "span")}},
                 }
             },
         }

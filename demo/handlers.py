@@ -31,7 +31,7 @@ from demo.documents import (
     zip_exports,
 )
 from ocr_model.exporters import records
-from ocr_model.exporters.layout import layout_text
+from ocr_model.exporters.layout import Span, layout_text_and_spans
 from ocr_model.exporters.records import filter_record, passes_filter, shown_confidence  # noqa: F401  (the app's names for them)
 from ocr_model.inputs.pdf_pages import default_max_pages
 from ocr_model.pipeline.page_rotation import rotate_image
@@ -324,7 +324,8 @@ def render_view(
         highlight=highlight,
     )
     rows = [[i + 1, predictions.texts[i], shown_confidence(predictions.confidences[i])] for i in keep]
-    layout = layout_text([predictions.polygons[i] for i in keep], [predictions.texts[i] for i in keep])
+    # built from the shown lines only, so that the spans are those of the lines the explorer lists (same order)
+    layout, spans = layout_text_and_spans([predictions.polygons[i] for i in keep], [predictions.texts[i] for i in keep])
     return ResultView(
         annotated_jpeg=encode_jpeg(annotated, jpeg_quality),
         rows=rows,
@@ -332,7 +333,7 @@ def render_view(
         record=result_record(result, min_confidence),
         display_polygons=display_polygons,
         summary=summarize(result, len(keep), min_confidence),
-        explorer=explorer_data(result, rows, display_polygons, show_text, upright.shape[:2], layout),
+        explorer=explorer_data(result, rows, display_polygons, show_text, upright.shape[:2], layout, spans),
         display_jpeg=result.preview_jpeg if rotation == 0 else encode_jpeg(upright, PREVIEW_JPEG_QUALITY),
     )
 
@@ -344,22 +345,26 @@ def explorer_data(
     show_text: bool,
     display_size: tuple[int, int] | None = None,
     layout: str = "",
+    spans: Sequence[Span | None] | None = None,
 ) -> dict[str, Any]:
     """What the interactive result view draws: display size (height, width; default the stored preview's),
-    and per shown line its number, text, shown confidence and polygon in DISPLAY pixels (the same ones
-    drawn on the annotated JPEG).
+    and per shown line its number, text, shown confidence, polygon in DISPLAY pixels (the same ones
+    drawn on the annotated JPEG) and its span in `layout` (`layout_text_and_spans` of the same lines, in
+    the order of `rows`), as JavaScript string indices (see `js_spans`); None where it has none.
 
     The view draws these over the clean display image (`ResultView.display_jpeg`), so they stay exact at any zoom.
     """
     display_height, display_width = display_size or result.transform.display_size
+    layout_spans = js_spans(layout, spans if spans is not None else [None] * len(rows))
     lines = [
         {
             "n": int(number),
             "text": str(text),
             "confidence": f"{confidence:.3f}",
             "points": [[round(float(x), 2), round(float(y), 2)] for x, y in np.asarray(polygon, dtype=np.float64)],
+            "span": span,
         }
-        for (number, text, confidence), polygon in zip(rows, display_polygons)
+        for (number, text, confidence), polygon, span in zip(rows, display_polygons, layout_spans)
     ]
     return {
         "name": result.name,
@@ -370,6 +375,18 @@ def explorer_data(
         "lines": lines,
         "layout": layout,  # the shown lines as spaced rows (the side panel's "Layout" view)
     }
+
+
+def js_spans(text: str, spans: Sequence[Span | None]) -> list[list[int] | None]:
+    """Character spans in `text` (Python string indices) as JavaScript string indices, which count UTF-16
+    code units: a character beyond U+FFFF (an emoji, a rare CJK ideograph) is one character here but two
+    there, and would shift every span after it. [start, end] lists, as JSON sends them."""
+    if all(ord(character) <= 0xFFFF for character in text):
+        return [None if span is None else [int(span[0]), int(span[1])] for span in spans]
+    units = [0]
+    for character in text:
+        units.append(units[-1] + (2 if ord(character) > 0xFFFF else 1))
+    return [None if span is None else [units[span[0]], units[span[1]]] for span in spans]
 
 
 def image_description(result: OcrResult, shown: int) -> str:

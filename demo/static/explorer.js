@@ -406,15 +406,16 @@ function buildSide(main, data) {
     if (mode === 'plain') {
       target = body.querySelector('.ocrx-tl[data-n="' + n + '"]');
     } else {
-      const pre = body.querySelector('.ocrx-layout'), line = lineData(n);
-      const at = pre && line && line.text ? (data.layout || '').indexOf(line.text) : -1;
-      if (pre) pre.textContent = data.layout || '';
-      if (at >= 0) {  // the line's first place in the layout text, wrapped in a mark
-        const all = data.layout;
-        pre.replaceChildren(document.createTextNode(all.slice(0, at)));
+      // the line's own place, from the server (demo/handlers.py explorer_data): searching the layout for its
+      // text would find the first of many "1.00" on a receipt
+      const pre = body.querySelector('.ocrx-layout'), line = lineData(n), all = data.layout || '';
+      const span = line && Array.isArray(line.span) ? line.span : null;
+      if (pre) pre.textContent = all;
+      if (pre && span && span[0] >= 0 && span[0] < span[1] && span[1] <= all.length) {
+        pre.replaceChildren(document.createTextNode(all.slice(0, span[0])));
         target = el('mark', 'sel', pre);
-        target.textContent = line.text;
-        pre.appendChild(document.createTextNode(all.slice(at + line.text.length)));
+        target.textContent = all.slice(span[0], span[1]);
+        pre.appendChild(document.createTextNode(all.slice(span[1])));
       }
     }
     if (target) {

@@ -101,13 +101,27 @@ def layout_rows(boxes: Sequence[LineBox]) -> list[list[LineBox]]:
     return [sorted(row, key=lambda b: b.left) for row in rows]
 
 
+Span = tuple[int, int]  # [start, end) character offsets in a layout text
+
+
 def layout_text(polygons: Sequence[np.ndarray], texts: Sequence[str]) -> str:
     """The page as text: rows top to bottom, lines of a row left to right at columns that follow
     their position (one character = the page's median character width), at least one space
     apart; a blank line where rows are far apart."""
+    return layout_text_and_spans(polygons, texts)[0]
+
+
+def layout_text_and_spans(polygons: Sequence[np.ndarray], texts: Sequence[str]) -> tuple[str, list[Span | None]]:
+    """`layout_text`, and where each line went in it: per line, in the order given, its span
+    [start, end) in the text, so that `text[start:end] == texts[i].strip()`; None for a blank line
+    (not placed). Offsets count characters (Python string indices), not bytes.
+
+    The spans are the only reliable way back from a line to its place: the same text ("1.00", "RM")
+    occurs many times on a receipt, so searching the layout for a line's text finds the wrong one."""
+    spans: list[Span | None] = [None] * len(texts)
     boxes = [box for box in line_boxes(polygons, texts) if box.text.strip()]
     if not boxes:
-        return ""
+        return "", spans
     widths = [(box.right - box.left) / len(box.text) for box in boxes if len(box.text) >= 2]
     char_width = float(np.median(widths)) if widths else float(np.median([box.right - box.left for box in boxes]))
     left_edge = min(box.left for box in boxes)
@@ -116,19 +130,25 @@ def layout_text(polygons: Sequence[np.ndarray], texts: Sequence[str]) -> str:
     heights = float(np.median([box.height for box in boxes]))
 
     out: list[str] = []
+    row_start = 0  # offset of the row being built in the joined text
     previous_bottom: float | None = None
     for row in layout_rows(boxes):
         top = min(box.top for box in row)
         if previous_bottom is not None and top - previous_bottom > BLOCK_GAP * heights:
             out.append("")
+            row_start += 1
         previous_bottom = max(box.bottom for box in row)
         text = ""
         for box in row:
             column = int(round((box.left - left_edge) / char_width))
             gap = column - len(text)
-            text += " " * (max(gap, 1) if text else max(gap, 0)) + box.text.strip()
-        out.append(text.rstrip())
-    return "\n".join(out)
+            text += " " * (max(gap, 1) if text else max(gap, 0))
+            placed = box.text.strip()
+            spans[box.index] = (row_start + len(text), row_start + len(text) + len(placed))
+            text += placed
+        out.append(text)  # ends with a stripped, non-blank text: nothing to strip on the right
+        row_start += len(text) + 1  # and the newline
+    return "\n".join(out), spans
 
 
 def predictions_layout_text(predictions: object) -> str:

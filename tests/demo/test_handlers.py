@@ -174,6 +174,55 @@ def test_explorer_data_holds_the_drawn_display_polygons_and_an_alt_text(fake_eng
     assert "large_scan.jpg" in data["alt"] and "2 text lines" in data["alt"]
 
 
+def _receipt_rows(fake_engine, rows, confidences):
+    """The fake receipt's result with `rows` of (item, price) lines, 40 px apart, item at x=40, price at x=400."""
+    result = handlers.single_request(fake_engine, decode_image, ASSETS_DIR / "receipt.jpg", {}, (), CONFIG).result
+
+    def box(x, y, text):
+        return np.array([[x, y], [x + 14 * len(text), y], [x + 14 * len(text), y + 24], [x, y + 24]], dtype=np.float32)
+
+    polygons, texts = [], []
+    for row, (item, price) in enumerate(rows):
+        polygons += [box(40, 100 + 40 * row, item), box(400, 100 + 40 * row, price)]
+        texts += [item, price]
+    predictions = dataclasses.replace(result.predictions, polygons=polygons, texts=texts, confidences=list(confidences))
+    return dataclasses.replace(result, predictions=predictions)
+
+
+def test_explorer_lines_carry_their_own_span_in_the_layout_of_the_shown_lines(fake_engine):
+    """The Layout panel marked the first "1.00" of the receipt whichever "1.00" was selected (it searched the text)."""
+    rows = [("Tea", "1.00"), ("Milk", "1.00"), ("Cake", "1.00")]
+    result = _receipt_rows(fake_engine, rows, [0.9, 0.5, 0.9, 0.9, 0.9, 0.9])  # the first "1.00" is unsure
+    for threshold, numbers in ((0.0, [1, 2, 3, 4, 5, 6]), (0.8, [1, 3, 4, 5, 6])):
+        view = handlers.render_view(result, min_confidence=threshold)
+        data = view.explorer
+        layout = data["layout"]
+        assert layout == view.text  # the layout of the shown lines, as in the Full text tab
+        assert [line["n"] for line in data["lines"]] == numbers
+        for line in data["lines"]:
+            start, end = line["span"]
+            assert layout[start:end] == line["text"], (threshold, line)
+        prices = [line["span"][0] for line in data["lines"] if line["text"] == "1.00"]
+        rows_of_text = layout.split("\n")
+        # each "1.00" sits on its own row of the layout text, in order, not at the first one found
+        assert prices == [layout.index(row) + row.index("1.00") for row in rows_of_text if "1.00" in row]
+        assert len(set(prices)) == len(prices) and prices[-1] > layout.index("1.00")
+    filtered = handlers.render_view(result, min_confidence=0.8).explorer
+    assert filtered["layout"].split("\n")[0].rstrip() == "Tea"  # the hidden price is not laid out either
+
+
+def test_explorer_spans_count_utf16_units_as_javascript_does(fake_engine):
+    """An emoji is one Python character but two JavaScript ones: spans after it would be off by one."""
+    result = _receipt_rows(fake_engine, [("\U0001F375 Tea", "1.00"), ("Milk", "1.00")], [0.9] * 4)
+    data = handlers.render_view(result).explorer
+    units = data["layout"].encode("utf-16-le")
+    for line in data["lines"]:
+        start, end = line["span"]
+        assert units[2 * start : 2 * end].decode("utf-16-le") == line["text"], line
+    assert handlers.js_spans("ab", [(0, 1), None]) == [[0, 1], None]
+    assert handlers.js_spans("\U0001F375b", [(1, 2)]) == [[2, 3]]
+
+
 def test_file_labels_cannot_break_out_of_their_markdown_code_span():
     assert handlers.file_label("/tmp/x/a`b ![x](https:example.com)`.png") == "ab ![x](https:example.com).png"
     assert handlers.file_label("/tmp/x/line\nbreak\x1b.png") == "linebreak.png"

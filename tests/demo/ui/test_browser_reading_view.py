@@ -108,6 +108,31 @@ def test_text_beside_the_image_linked_to_the_boxes_and_the_table(browser, server
     phone.close()
 
 
+def test_the_layout_panel_marks_the_selected_line_where_it_is_not_where_its_text_first_occurs(browser, server, tmp_path):  # noqa: F811
+    """The Layout view searched the layout text for the selected line's text, so the third "1.00" of a page
+    marked the first one."""
+    from pdf_samples import text_page
+
+    path = tmp_path / "repeats.png"
+    text_page(["1.00", "Tea", "1.00", "Milk", "1.00"], size=(425, 520), font_size=40).save(path)
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(server.url)
+    upload_and_run(page, path)
+    rows = page.locator("#lines-table tr[data-n]")
+    expect(rows).to_have_count(5)
+    numbers = [int(row.get_attribute("data-n")) for row in rows.all() if row.locator("td.ocrt-text").inner_text() == "1.00"]
+    assert len(numbers) == 3, page.locator("#lines-table").inner_text()
+    page.locator("#explorer .ocrx-mode", has_text="Layout").click()
+    layout = page.locator("#explorer pre.ocrx-layout")
+    for nth, number in enumerate(numbers):
+        page.locator(f'#lines-table tr[data-n="{number}"]').click()
+        expect(layout.locator("mark.sel")).to_have_text("1.00")
+        at, text = layout.evaluate("pre => [pre.querySelector('mark.sel').previousSibling.textContent.length, pre.textContent]")
+        starts = [i for i in range(len(text)) if text.startswith("1.00", i)]
+        assert len(starts) == 3 and at == starts[nth], (number, at, starts, text)
+    page.close()
+
+
 def test_line_numbers_show_on_hover_selection_and_zoom_without_covering_each_other(browser, server):  # noqa: F811
     """(4) At the default zoom, tags covered text on dense receipts and hid behind each other."""
     page = browser.new_page(viewport={"width": 1366, "height": 900})

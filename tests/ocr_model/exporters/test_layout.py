@@ -5,7 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from ocr_model.exporters.layout import layout_rows, layout_text, line_boxes, predictions_layout_text, reading_angle
+from ocr_model.exporters.layout import (
+    layout_rows,
+    layout_text,
+    layout_text_and_spans,
+    line_boxes,
+    predictions_layout_text,
+    reading_angle,
+)
 from ocr_model.pipeline.page_rotation import rotate_points_back
 from ocr_model.types import Predictions
 
@@ -101,3 +108,60 @@ def test_predictions_layout_text_reads_the_predictions():
     assert predictions_layout_text(prediction) == EXPECTED
     assert prediction.layout_text == EXPECTED
     assert prediction.full_text == "\n".join(texts)  # the plain line list stays available
+
+
+# A receipt where the same texts occur on several rows: a search for a line's text finds the first one.
+REPEATS = [
+    line(0, 0, "Tea"),
+    line(200, 0, "1.00"),
+    line(0, 30, "Tea"),
+    line(200, 30, "1.00"),
+    line(0, 60, "Total"),
+    line(200, 60, "2.00"),
+]
+
+
+def sliced(text, spans):
+    return [None if span is None else text[span[0] : span[1]] for span in spans]
+
+
+def test_each_line_gets_its_own_span_even_when_its_text_repeats():
+    text, spans = layout_text_and_spans(*polygons_and_texts(REPEATS))
+    assert text == "Tea" + " " * 17 + "1.00\n" + "Tea" + " " * 17 + "1.00\n" + "Total" + " " * 15 + "2.00"
+    assert spans == [(0, 3), (20, 24), (25, 28), (45, 49), (50, 55), (70, 74)]
+    assert sliced(text, spans) == [t for _, t in REPEATS]
+    assert spans[3] != (text.index("1.00"), text.index("1.00") + 4)  # the second "1.00" is not the first
+
+
+def test_spans_follow_the_lines_in_the_order_given_blocks_included():
+    order = (6, 2, 0, 5, 3, 1, 4)
+    shuffled = [RECEIPT[i] for i in order]
+    text, spans = layout_text_and_spans(*polygons_and_texts(shuffled))
+    assert text == EXPECTED == layout_text(*polygons_and_texts(shuffled))
+    assert sliced(text, spans) == [t for _, t in shuffled]
+    assert spans[order.index(5)] == (EXPECTED.index("TOTAL"), EXPECTED.index("TOTAL") + 5)  # after two blank lines
+
+
+@pytest.mark.parametrize("degrees", [-4.0, 3.0])
+def test_spans_of_a_skewed_photo_are_those_of_the_upright_page(degrees):
+    polygons, texts = polygons_and_texts(RECEIPT)
+    upright = layout_text_and_spans(polygons, texts)
+    assert layout_text_and_spans(turn(polygons, degrees), texts) == upright
+    assert sliced(*upright) == texts
+
+
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_spans_of_a_page_read_sideways_slice_back_its_lines(rotation):
+    polygons, texts = polygons_and_texts(REPEATS)
+    back = [rotate_points_back(p, rotation, (400, 400)) for p in polygons]
+    text, spans = layout_text_and_spans(back, texts)
+    assert (text, spans) == layout_text_and_spans(polygons, texts)
+    assert sliced(text, spans) == texts
+
+
+def test_a_blank_line_has_no_span_and_a_padded_one_spans_its_stripped_text():
+    lines = [line(0, 0, "  abc "), line(100, 0, "   "), line(0, 40, "def")]
+    text, spans = layout_text_and_spans(*polygons_and_texts(lines))
+    assert text == "abc\ndef"
+    assert spans == [(0, 3), None, (4, 7)]
+    assert layout_text_and_spans([], []) == ("", [])
