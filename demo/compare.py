@@ -90,13 +90,16 @@ class Comparison:
             [_number(line), line.text_a, line.text_b, "≠" if line.differs else ""] for line in self.lines
         ]
 
-    def html(self) -> str:
+    def html(self, page: str = "") -> str:
         """The summary and the table as HTML, differing rows marked: coloured (a changed read amber, a line
         only one checkpoint found red), with the characters that differ highlighted and underlined, plus a
         class and a ≠ cell (not colour alone). Every text is escaped: line texts come from the image, names
-        from file names."""
+        from file names. `page` ("Page 1 of 3") heads the summary: the view stays on screen while the
+        result beside it may show another page of the PDF."""
         a, b = html.escape(self.name_a), html.escape(self.name_b)
         sentence = self._sentence(lambda name: f"<code>{html.escape(name)}</code>", lambda words: f"<strong>{words}</strong>")
+        if page:
+            sentence = f"<span class='compare-page'>{html.escape(page)}:</span> {sentence}"
         table = (
             "<table class='compare-table'><thead><tr><th scope='col'>Line</th>"
             f"<th scope='col'>{a}</th><th scope='col'>{b}</th><th scope='col'>Differs</th></tr></thead><tbody>"

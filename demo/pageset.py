@@ -14,10 +14,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from demo.compare import Comparison
 from demo.history import Document, OcrResult, entry_bytes
 
 PAGES = "pages"  # a PDF's pages
 BATCH = "batch"  # the results of a batch, file after file (each PDF page is one)
+
+
+@dataclass(frozen=True)
+class PageComparison:
+    """A run's compare view, kept with its PDF's pages so that it follows page turns without reading anything
+    again: the page it covers (a position in the set) and the `Comparison` (line texts only, no images), rendered
+    when shown: its HTML repeats inline styles per marked character run, up to ~4x the object's size (a 200-line
+    page, every line read differently: 158 kB of HTML). `note` stands in for it on the other pages; alone (no
+    comparison) it is the view on every page."""
+
+    position: int
+    comparison: Comparison | None
+    heading: str  # the page it covers, "Page 1 of 3"; "" for an image
+    note: str
+
+    def html(self) -> str:
+        return self.comparison.html(self.heading) if self.comparison is not None else self.note
 
 
 @dataclass(frozen=True)
@@ -30,6 +48,8 @@ class PageSet:
     rows: tuple[int | None, ...] = ()  # a batch summary row -> its position in items (None: nothing read)
     batch: Any = None  # a batch's (headline, records at confidence 0), as the session state keeps it
     exports: dict[str, str | None] | None = None  # the set's downloads (paths by export button key), if kept
+    # the run's compare view, dropped with the set (a new run, a history entry or a batch makes a set without)
+    compare: PageComparison | None = None
 
     def __post_init__(self) -> None:
         if not self.items or not 0 <= self.position < len(self.items):
@@ -42,6 +62,13 @@ class PageSet:
     def at(self, position: int) -> "PageSet":
         """The same set showing `position` (clamped to the first and last)."""
         return replace(self, position=max(0, min(len(self.items) - 1, int(position))))
+
+    def compare_html(self) -> str | None:
+        """The compare view beside the shown result: the comparison on the page it covers, its note on the other
+        pages (page 1's comparison beside page 3's result would read as page 3's); None without one."""
+        if self.compare is None:
+            return None
+        return self.compare.html() if self.position == self.compare.position else self.compare.note
 
     def label(self) -> str:
         """What the strip says: "Page 3 of 20" for a PDF; "3 of 12 · receipt.jpg" in a batch."""

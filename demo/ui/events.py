@@ -19,7 +19,7 @@ from demo.engine import model_options
 # handlers' gr.SelectData parameter; without it the hints are lost and so is the event data.
 from demo.history import Document, History, OcrResult, entry_pages, get  # noqa: F401
 # PageSet: named in string annotations of the handlers below, evaluated here by Gradio (as Document above).
-from demo.pageset import BATCH, PageSet, batch_set, document_set, entry_set
+from demo.pageset import BATCH, PageComparison, PageSet, batch_set, document_set, entry_set
 from demo.ui.exports import batch_export_files, export_files
 from demo.ui.history import gallery_items
 from demo.ui.page import Page
@@ -85,29 +85,46 @@ def run(
         history, config, min_confidence, show_text, on_page=page_started,
     )
     pages = document_set(outcome.results, outcome.name)  # a PDF: its pages, page 1 shown; the JSON holds all
+    compared = compare_view(page, source, options, outcome.result, compare_with, progress)
+    if pages is not None and compared is not None:  # kept with the pages, so that it follows page turns
+        pages = dataclasses.replace(pages, compare=compared)
     shown = in_set(services, show(services, outcome.view, outcome.result), pages, min_confidence)
     return {
         **session_values(page, shown, outcome.result, outcome.history, None, pages),
         **page.exports.values(export_files(services, outcome.results, outcome.name)),
-        page.result.compare: compare_view(page, source, options, outcome.result, compare_with, progress),
+        page.result.compare: compare_update(None if compared is None else compared.html()),
     }
 
 
 def compare_view(
     page: Page, source: str | None, options: dict[str, Any], shown: OcrResult, compare_with: str, progress: gr.Progress
-) -> Any:
-    """The compare view's update: hidden without "Compare with"; else `shown`'s page read again by that
-    checkpoint, after the first read (one model at a time, in this request's thread)."""
+) -> PageComparison | None:
+    """None without "Compare with"; else `shown`'s page (the upload's first) read again by that checkpoint, after
+    the first read (one model at a time, in this request's thread): the compare view of the set's first position,
+    headed by the page it covers for a PDF, and the note that stands in for it on the other pages."""
     if not compare_with or source is None:
-        return gr.HTML("", visible=False)
+        return None
     first = shown.predictions.checkpoint
-    if compare_with == first:
-        return gr.HTML(f"<p>Compare with: <code>{html.escape(first)}</code> is the Model itself; choose another.</p>", visible=True)
+    if compare_with == first:  # nothing compared: the same advice on every page
+        advice = f"<p>Compare with: <code>{html.escape(first)}</code> is the Model itself; choose another.</p>"
+        return PageComparison(0, None, "", advice)
     progress(None, desc=f"Reading again with {compare_with}")
     services = page.services
     engine = handlers.chosen_engine(services.models, compare_with)
     comparison = handlers.compare_request(engine, services.decode, source, options, services.config, shown)
-    return gr.HTML(comparison.html(), visible=True)
+    info = getattr(shown, "page", None)  # a PDF page's number and count
+    heading = f"Page {info.number} of {info.count}" if info is not None else ""
+    where = f"page {info.number}" if info is not None else "the first page"
+    note = (
+        f"<p class='compare-note'>The comparison with <code>{html.escape(comparison.name_b)}</code> covers {where} "
+        f"only: go back to {where} to see it.</p>"
+    )
+    return PageComparison(0, comparison, heading, note)
+
+
+def compare_update(view: str | None) -> Any:
+    """The compare view's update: that HTML, or hidden."""
+    return gr.HTML(view or "", visible=view is not None)
 
 
 # /run's parameters after `page`, in the order of its inputs: the validator names its values by them.
@@ -254,6 +271,8 @@ def show_in_set(page: Page, pages: PageSet | None, min_confidence: float, show_t
         page.state.pages: pages,
         page.state.batch: pages.batch if pages.kind == BATCH else None,
         **(page.exports.values(pages.exports) if pages.exports is not None else {}),
+        # the run's comparison, if the set keeps one: on its page, else a note; hidden for a set without
+        page.result.compare: compare_update(pages.compare_html()),
     }
 
 
@@ -275,5 +294,5 @@ def open_batch_row(
     position = batch_pages.rows[int(row)] if 0 <= int(row) < len(batch_pages.rows) else None
     if position is None:
         raise handlers.InputError("This file was not read (see its status), so there is no result to show.")
-    # the compare view, if any, belongs to a later single run
-    return {**show_in_set(page, batch_pages.at(position), min_confidence, show_text), page.result.compare: gr.HTML("", visible=False)}
+    # a batch's set keeps no comparison (a comparison belongs to a single run): the compare view is hidden
+    return show_in_set(page, batch_pages.at(position), min_confidence, show_text)

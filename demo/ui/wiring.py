@@ -72,14 +72,17 @@ def wire_events(page: Page, model_slot: dict[str, Any], ui_api: str) -> None:
 
 
 def wire_page_strip(page: Page) -> None:
-    """The strip's buttons and the batch summary's rows show another result of the set (no OCR run)."""
+    """The strip's buttons and the batch summary's rows show another result of the set (no OCR run), and the
+    compare view follows (the run's comparison on its page only)."""
     result, state = page.result, page.state
-    shown = [*result.outputs(), state.current, state.pages, state.batch, *result.nav.outputs(), *page.exports.outputs()]
+    shown = [
+        *result.outputs(), state.current, state.pages, state.batch, *result.nav.outputs(), *page.exports.outputs(), result.compare
+    ]
     looks = [result.min_confidence, result.show_text]
     for button, handler in ((result.nav.previous, events.previous_page), (result.nav.next, events.next_page)):
         button.click(bind(handler, page), inputs=[state.pages, *looks], outputs=shown, **HIDDEN)
     row_event = page.batch.table.select(
-        bind(events.open_batch_row, page), inputs=[state.batch_pages, *looks], outputs=[*shown, result.compare],
+        bind(events.open_batch_row, page), inputs=[state.batch_pages, *looks], outputs=shown,
         api_visibility="private", show_progress_on=[result.explorer],
     )
     row_event.success(None, js=SCROLL_TO_RESULTS_JS)

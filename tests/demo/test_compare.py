@@ -87,3 +87,10 @@ def test_marked_differences_escape_every_part():
     assert marked_differences("same", "same") == ("same", "same")
     only_b = marked_differences("", "new")[1]
     assert only_b == f"<mark style='{CHANGED_TEXT_STYLE}'>new</mark>"
+
+
+def test_the_html_names_the_page_it_compares_when_given():
+    comparison = Comparison("a", "b", (ComparedLine(1, "x", 1, "x"),))
+    headed = comparison.html("Page 1 of <3>")
+    assert "<p class='compare-summary'><span class='compare-page'>Page 1 of &lt;3&gt;:</span> <strong>All 1" in headed
+    assert "compare-page" not in comparison.html()  # one image: nothing to name

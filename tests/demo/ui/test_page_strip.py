@@ -5,6 +5,7 @@ choosing an image clears a chosen PDF (defect 6). The browser side is in test_br
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import gradio as gr
@@ -13,7 +14,7 @@ from PIL import Image
 
 from conftest import ASSETS_DIR, FakeEngine
 from demo.config import AppConfig
-from demo.history import OcrResult, entry_bytes
+from demo.history import Document, OcrResult, entry_bytes
 from demo.pageset import BATCH, PageSet, batch_set
 from demo.ui import build_demo, events
 from pdf_samples import pdf_of_images, text_page
@@ -125,3 +126,104 @@ def test_choosing_an_image_clears_the_pdf_and_run_refuses_both(handlers):
     first, *others = events.check_run(*values)
     assert first["is_valid"] is False and "Both an image and a PDF" in first["message"]
     assert events.check_run(*values[:6], None, ())[0]["is_valid"] is True
+
+
+# --- the compare view follows page turns ----------------------------------------------------------------------
+
+
+class OtherReader(FakeEngine):
+    """A second checkpoint that reads the second line differently."""
+
+    def predict(self, image, **options):
+        predictions = super().predict(image, **options)
+        return dataclasses.replace(predictions, texts=["HELLO", "W0RLD"])
+
+
+@pytest.fixture
+def comparing():
+    """A page built with two checkpoints (a fake engine each), its bound handlers by name, and the engines."""
+    from demo.engine import CheckpointChoice, CheckpointChoices, Models
+
+    engines = {"ppocrv6-small": FakeEngine(), "ppocrv6-tiny": OtherReader()}
+    choices = CheckpointChoices(tuple(CheckpointChoice(name, "") for name in engines), "ppocrv6-small")
+    blocks = build_demo(models=Models(choices, lambda choice: engines[choice.name]), config=CONFIG)
+    handlers = {block_fn.fn.__name__: block_fn.fn for block_fn in blocks.fns.values() if block_fn.fn is not None}
+    return handlers, engines
+
+
+def compare_view(outputs: dict) -> tuple[bool, str]:
+    """(visible, HTML) of the compare view among a handler's outputs."""
+    (view,) = [value for key, value in outputs.items() if getattr(key, "elem_id", None) == "compare-view"]
+    return bool(view.visible), str(view.value or "")
+
+
+def three_pages(tmp_path):
+    pdf = tmp_path / "three.pdf"
+    pdf.write_bytes(pdf_of_images([text_page([word], size=(170, 220), font_size=20) for word in ("One", "Two", "Three")], resolution=20.0))
+    return pdf
+
+
+def test_the_compare_view_follows_page_turns_without_reading_again(comparing, tmp_path):
+    """Page 1's comparison stayed on screen beside page 3's result after Next, as if it were page 3's."""
+    handlers, engines = comparing
+    outputs = handlers["run"](None, "off", 960, 0.0, False, "auto", str(three_pages(tmp_path)), (), "ppocrv6-small", "ppocrv6-tiny")
+    (pages,) = by_kind(outputs, PageSet)
+    visible, compared = compare_view(outputs)
+    assert visible and "Page 1 of 3:</span>" in compared and "1 of 2 lines differ" in compared and "class='differs changed'" in compared
+    reads = [len(engine.calls) for engine in engines.values()]
+    assert reads == [3, 1]  # every page with the Model, page 1 again with "Compare with"
+    assert pages.compare is not None and pages.compare.position == 0
+    assert pages.compare.html() == compared and pages.compare.comparison.lines[1].text_b == "W0RLD"  # texts only
+
+    for number in (2, 3):
+        outputs = handlers["next_page"](pages, 0.0, False)
+        (pages,) = by_kind(outputs, PageSet)
+        assert shown(outputs)["name"] == f"three.pdf · page {number} of 3"
+        visible, note = compare_view(outputs)
+        assert visible and "covers page 1 only" in note and "ppocrv6-tiny" in note
+        assert "compare-table" not in note and "differ" not in note  # not page 1's table beside page 2 or 3
+    for number in (2, 1):
+        outputs = handlers["previous_page"](pages, 0.0, False)
+        (pages,) = by_kind(outputs, PageSet)
+        assert shown(outputs)["name"] == f"three.pdf · page {number} of 3"
+    assert compare_view(outputs) == (True, compared)  # back on page 1: the comparison again
+    assert [len(engine.calls) for engine in engines.values()] == reads  # no page turn read anything
+
+
+def test_sets_without_a_comparison_hide_the_compare_view(comparing, tmp_path):
+    """A run without "Compare with", a history entry, a batch row, and a set whose comparison is gone (the session's
+    results cleared: demo/session_memory.py) all hide it, with no error."""
+    handlers, _ = comparing
+    pdf = str(three_pages(tmp_path))
+    outputs = handlers["run"](None, "off", 960, 0.0, False, "auto", pdf, (), "ppocrv6-small", "")
+    (pages,) = by_kind(outputs, PageSet)
+    assert compare_view(outputs) == (False, "") and pages.compare is None
+    assert compare_view(handlers["next_page"](pages, 0.0, False)) == (False, "")
+
+    outputs = handlers["run"](None, "off", 960, 0.0, False, "auto", pdf, (), "ppocrv6-small", "ppocrv6-tiny")
+    (pages,) = by_kind(outputs, PageSet)
+    (history,) = [value for value in outputs.values() if isinstance(value, tuple) and value and isinstance(value[0], Document)]
+    entry = handlers["show_history_entry"](history, 0.0, False, SimpleNamespace(index=0))
+    (entry_pages,) = by_kind(entry, PageSet)
+    assert compare_view(entry) == (False, "") and compare_view(handlers["next_page"](entry_pages, 0.0, False)) == (False, "")
+    assert compare_view(handlers["next_page"](dataclasses.replace(pages, compare=None), 0.0, False)) == (False, "")
+
+    batch = handlers["run_batch"]([str(ASSETS_DIR / "receipt.jpg"), pdf], "off", 960, 0.0, False, "auto", (), "ppocrv6-small")
+    (batch_pages,) = {id(value): value for value in by_kind(batch, PageSet)}.values()
+    assert compare_view(batch) == (False, "")
+    assert compare_view(handlers["open_batch_row"](batch_pages, 0.0, False, SimpleNamespace(index=[0, 0]))) == (False, "")
+    assert compare_view(handlers["previous_page"](batch_pages, 0.0, False)) == (False, "")
+
+
+def test_a_page_set_gives_its_comparison_on_its_page_and_the_note_elsewhere():
+    from demo.compare import ComparedLine, Comparison
+    from demo.pageset import PageComparison
+
+    items = tuple(SimpleNamespace(name=f"p{n}") for n in range(3))
+    comparison = Comparison("a", "b", (ComparedLine(1, "x", 1, "y"),))
+    pages = PageSet(name="doc.pdf", items=items, compare=PageComparison(0, comparison, "Page 1 of 3", "<p>note</p>"))
+    table = comparison.html("Page 1 of 3")
+    assert [pages.at(n).compare_html() for n in (0, 1, 2, 0)] == [table, "<p>note</p>", "<p>note</p>", table]
+    assert PageSet(name="doc.pdf", items=items).compare_html() is None
+    advice = PageSet(name="doc.pdf", items=items, compare=PageComparison(0, None, "", "<p>choose another</p>"))
+    assert {advice.at(n).compare_html() for n in (0, 1, 2)} == {"<p>choose another</p>"}  # nothing compared: every page

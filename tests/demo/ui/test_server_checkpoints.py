@@ -104,3 +104,29 @@ def test_run_with_compare_reads_the_page_twice_and_marks_the_differences(server,
     compare = update["value"]
     assert "lines read the same</strong> with <code>ppocrv6-tiny</code> and <code>receipts-v1</code>" in compare
     assert "class='differs'" not in compare and compare.count("class='same'") >= 10
+
+
+def test_the_compare_view_of_a_pdf_follows_its_page_turns(server, tmp_path):
+    """Previous / Next left page 1's comparison beside the other pages' results."""
+    from pdf_samples import pdf_of_images, text_page
+
+    pdf = tmp_path / "report.pdf"
+    pages = [text_page([f"{word} page {n}11"], size=(425, 300)) for n, word in ((1, "First"), (2, "Second"), (3, "Third"))]
+    pdf.write_bytes(pdf_of_images(pages, resolution=50.0))
+    client = client_for(server, tmp_path)
+    outputs = client.predict(handle_file(pdf), "off", 960, 0.0, False, "auto", "ppocrv6-tiny", "receipts-v1", api_name="/run")
+    compared = outputs[-1]["value"]
+    assert outputs[-1]["visible"] is True and "Page 1 of 3:</span>" in compared and "First page 111" in compared
+
+    def turn(event: str) -> dict:
+        answer = server.queue_call(event, [None, 0.0, False], session_hash=client.session_hash)
+        assert answer.get("success") is True, str(answer)[:300]
+        data = answer["output"]["data"]
+        (view,) = [value for value in data if isinstance(value, dict) and "compare" in str(value.get("value"))]
+        return {"visible": view.get("visible"), "value": view["value"], "all": json.dumps(data)}
+
+    second = turn("next_page")
+    assert "Second page 211" in second["all"] and second["visible"] is True
+    assert "covers page 1 only" in second["value"] and "First page 111" not in second["value"]
+    first = turn("previous_page")
+    assert "First page 111" in first["all"] and first["visible"] is True and first["value"] == compared
