@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .layers import ConvNormAct, SqueezeExcite, same_pad
+from .layers import ConvNormAct, SqueezeExcite, same_max_pool_2x2, same_pad
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class Stem(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem1(x)
         branch = self.stem2b(same_pad(self.stem2a(same_pad(x))))
-        pooled = F.max_pool2d(same_pad(x, float("-inf")), 2, stride=1)
+        pooled = same_max_pool_2x2(x)
         return self.stem4(self.stem3(torch.cat([pooled, branch], dim=1)))
 
 

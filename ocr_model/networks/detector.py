@@ -118,7 +118,9 @@ class DBHead(nn.Module):
         self.up2 = nn.ConvTranspose2d(channels, 1, 2, stride=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.up2(F.relu(self.up1(self.conv(x))))
+        up = self.up1(self.conv(x))
+        # in place without a gradient: one pass less over the half-resolution map
+        return self.up2(F.relu_(up) if not torch.is_grad_enabled() else F.relu(up))
 
 
 class Detector(nn.Module):
