@@ -80,10 +80,13 @@ class OcrDemo(gr.Blocks):
         return await super().preprocess_data(block_fn, inputs, state, explicit_call)
 
     async def postprocess_data(self, block_fn: Any, predictions: Any, state: Any) -> Any:
-        """Gradio stores the event's State outputs in the session (`state`); then, if the event wrote any,
+        """Gradio stores the event's State outputs in the session (`state`), and a copy of every other output's
+        value, which is dropped here (`forget_output_values`); then, if the event wrote any State,
         the session's results are counted against the budget all sessions share, and the least recently
         used other sessions are cleared while the total is over it. Events without State outputs skip this."""
         output = await super().postprocess_data(block_fn, predictions, state)
+        if state is not None:
+            forget_output_values(state, block_fn.outputs)
         if state is not None and self.session_ledger is not None and writes_state(block_fn):
             self.keep_sessions_within_budget(state)
         return output
@@ -113,7 +116,26 @@ class OcrDemo(gr.Blocks):
 # - `SessionState.state_data` maps a State's `_id` to the session's value; a missing entry is re-created from
 #   the State's default when next read (that is how Gradio's own time-to-live expiry works:
 #   `StateHolder.delete_state` calls the State's `delete_callback(value)` and deletes the entry);
-# - `BlockFunction.outputs` (with `Block.stateful`) and `BlockFunction.is_validator_function`.
+# - `BlockFunction.outputs` (with `Block.stateful`) and `BlockFunction.is_validator_function`;
+# - `SessionState.config_values[_id]["props"]["value"]` holds an output's last value (forget_output_values).
+
+
+def forget_output_values(session: Any, outputs: list[Any]) -> None:
+    """Blank the copies Gradio keeps of the event's output values in the session's config.
+
+    Gradio 6 writes each output's last value into `SessionState.config_values` (read only by its deep-link
+    route; this app has no deep-link button): every session kept its last results JSON, explorer, lines table
+    and texts there, ~0.3 MB for a receipt and MBs for a PDF's pages, for the session's life (an hour), outside
+    the results budget. The browser already got them in the response; State outputs are not touched."""
+    config = getattr(session, "config_values", None)
+    if not isinstance(config, dict):
+        return
+    for block in outputs:
+        if getattr(block, "stateful", False):
+            continue
+        props = (config.get(getattr(block, "_id", None)) or {}).get("props")
+        if isinstance(props, dict) and props.get("value") is not None:
+            props["value"] = None
 
 
 def writes_state(block_fn: Any) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import gradio as gr
 import pytest
+import httpx
 from gradio.state_holder import SessionState as GradioSession
 from gradio_client import Client, handle_file
 
@@ -228,6 +229,25 @@ def test_an_event_that_writes_state_records_the_session_and_clears_the_least_rec
         blocks.session_ledger.budget_bytes = budget
 
 
+def test_an_event_leaves_no_copy_of_its_output_values_in_the_session_config(built) -> None:
+    """Gradio copies each output's value into `SessionState.config_values`; the app blanks those copies (the
+    results stay in the State values, which the budget counts). Fails if Gradio moves where it keeps them."""
+    blocks, fns = built
+    session = GradioSession(blocks)
+    run = fns["run"]
+    outputs = [block for block in run.outputs if not getattr(block, "stateful", False)]
+    gradio_only = asyncio.run(gr.Blocks.postprocess_data(blocks, run, run.fn(str(ASSETS_DIR / "receipt.jpg"), "off", 640, 0.0, False, "auto", None, ()), session))
+    assert gradio_only is not None
+    kept = [block for block in outputs if session.config_values[block._id]["props"].get("value") is not None]
+    assert kept, "Gradio no longer keeps output values in config_values: forget_output_values has nothing to do"
+
+    session = GradioSession(blocks)
+    run_in(blocks, run, session, str(ASSETS_DIR / "receipt.jpg"), "off", 640, 0.0, False, "auto", None, ())
+    assert [block for block in outputs if session.config_values[block._id]["props"].get("value") is not None] == []
+    history_state = blocks.result_states[0]
+    assert len(session[history_state._id]) == 1  # the State outputs are kept
+
+
 def test_the_budget_is_the_configs_effective_one() -> None:
     blocks = build_demo(model=FakeEngine(), config=AppConfig(max_history_mb=1, max_total_history_mb=0.5))
     assert blocks.session_ledger.budget_bytes == 2 * 2**20 == AppConfig(max_history_mb=1).max_history_bytes * 2
@@ -300,3 +320,25 @@ def test_a_session_cleared_by_the_shared_budget_says_its_entry_expired(budget_se
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.slow  # the real app (real model) reads a receipt once
+def test_the_deep_link_route_spills_no_result_of_a_session(budget_server: AppServer, tmp_path: Path) -> None:
+    """Gradio's /gradio_api/deep_link writes a session's kept component values to a file anyone can then open
+    by its link; the app keeps no output values there, so a session's text is not in it."""
+    client = Client(budget_server.url, verbose=False, download_files=str(tmp_path), analytics_enabled=False)
+    try:
+        outputs = client.predict(handle_file(ASSETS_DIR / "receipt.jpg"), "off", 1600, 0.0, False, api_name="/run")
+        full_text = next(value for value in outputs if isinstance(value, str) and "\n" in value and len(value) > 40)
+        word = max(full_text.split(), key=len)
+        response = httpx.get(
+            f"{budget_server.url}gradio_api/deep_link", params={"session_hash": client.session_hash}, timeout=30
+        )
+        assert response.status_code == 200
+        link = response.json()
+        files = list((budget_server.temp_dir / "gradio").rglob(f"deep_links/{link}/state.json"))
+        assert len(files) == 1, f"no state file for deep link {link!r}"
+        spilled = files[0].read_text(encoding="utf-8")
+        assert word not in spilled, f"the session's text ({word!r}) is in its deep-link state"
+    finally:
+        client.close()
