@@ -6,6 +6,11 @@ never needs it: every file it shows is one it wrote itself. `RemoteFileUrlBlocke
 requests before they reach Gradio. Local paths outside Gradio's own cache are already refused by Gradio
 (no `allowed_paths` are set anywhere in this app); the tests in tests/demo/test_file_access.py check both.
 
+Gradio's `/gradio_api/deep_link?session_hash=...` writes the named session's component values to a file in
+the temp folder and returns a link that restores them; this app offers no deep links, so anyone who knew or
+chose a session hash could only use it to write files or read that session's values back. `DeepLinkBlocker`
+answers 404 for it.
+
 `UploadGuard` bounds Gradio's upload route: a request must say its size (Content-Length) and may carry
 at most one full batch (`max_batch_files x max_file_size`; Gradio's own limit is per file, with up to
 1000 files in one request), the temp folder as a whole stays under `OCR_MAX_TEMP_MB` (uploads need no
@@ -75,6 +80,24 @@ class RemoteFileUrlBlocker:
                 )
                 await send({"type": "http.response.body", "body": b"Remote URLs are not served by this app."})
                 return
+        await self.app(scope, receive, send)
+
+
+def is_deep_link_request(path: str) -> bool:
+    """True for Gradio's deep-link route (any prefix, trailing slashes; `path` as the server decoded it)."""
+    return path.rstrip("/").endswith("/gradio_api/deep_link")
+
+
+class DeepLinkBlocker:
+    """ASGI middleware: 404 for Gradio's deep-link route, which this app does not offer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("type") == "http" and is_deep_link_request(str(scope.get("path", ""))):
+            await _plain_response(send, 404, "Not Found")
+            return
         await self.app(scope, receive, send)
 
 
@@ -177,7 +200,7 @@ def server_app_kwargs(
     upload_dir: str | None = None, max_request_bytes: int | None = None, max_folder_bytes: int | None = None
 ) -> dict[str, Any]:
     """Extra `app_kwargs` for `Blocks.launch()`: the ASGI middleware above."""
-    middleware = [Middleware(RemoteFileUrlBlocker)]
+    middleware = [Middleware(RemoteFileUrlBlocker), Middleware(DeepLinkBlocker)]
     if upload_dir is not None and max_request_bytes is not None:
         middleware.append(
             Middleware(

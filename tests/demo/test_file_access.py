@@ -16,7 +16,7 @@ import pytest
 
 from conftest import REPO_ROOT, AppServer
 from demo.config import launch_kwargs, load_config
-from demo.security import is_remote_file_request
+from demo.security import is_deep_link_request, is_remote_file_request
 
 SECRET_MARKER = "root:"  # first bytes of /etc/passwd on any Linux
 
@@ -115,6 +115,19 @@ def test_loopback_urls_are_refused(server: AppServer) -> None:
 def test_monitoring_endpoints_are_off(server: AppServer, path: str) -> None:
     status, body = raw_get(server, path)
     assert status in (403, 404), (status, body[:200])
+
+
+@pytest.mark.parametrize("path", ["/gradio_api/deep_link", "/gradio_api/deep_link/", "/gradio_api/deep_link?session_hash=abc", "/gradio_api/deep%5Flink"])
+def test_the_deep_link_route_is_off(server: AppServer, path: str) -> None:
+    """Gradio's route would write the named session's values to a file in the temp folder; refused here."""
+    status, body = raw_get(server, path)
+    assert status == 404, (status, body[:200])
+    assert not list((server.temp_dir / "gradio").rglob("deep_links/*"))
+
+
+def test_deep_link_detection() -> None:
+    assert is_deep_link_request("/gradio_api/deep_link") and is_deep_link_request("/prefix/gradio_api/deep_link//")
+    assert not is_deep_link_request("/gradio_api/deep_links_info") and not is_deep_link_request("/gradio_api/info")
 
 
 def test_launch_settings_expose_nothing_extra() -> None:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import gradio as gr
 import pytest
-import httpx
 from gradio.state_holder import SessionState as GradioSession
 from gradio_client import Client, handle_file
 
@@ -321,24 +320,3 @@ def test_a_session_cleared_by_the_shared_budget_says_its_entry_expired(budget_se
         first.close()
         second.close()
 
-
-@pytest.mark.slow  # the real app (real model) reads a receipt once
-def test_the_deep_link_route_spills_no_result_of_a_session(budget_server: AppServer, tmp_path: Path) -> None:
-    """Gradio's /gradio_api/deep_link writes a session's kept component values to a file anyone can then open
-    by its link; the app keeps no output values there, so a session's text is not in it."""
-    client = Client(budget_server.url, verbose=False, download_files=str(tmp_path), analytics_enabled=False)
-    try:
-        outputs = client.predict(handle_file(ASSETS_DIR / "receipt.jpg"), "off", 1600, 0.0, False, api_name="/run")
-        full_text = next(value for value in outputs if isinstance(value, str) and "\n" in value and len(value) > 40)
-        word = max(full_text.split(), key=len)
-        response = httpx.get(
-            f"{budget_server.url}gradio_api/deep_link", params={"session_hash": client.session_hash}, timeout=30
-        )
-        assert response.status_code == 200
-        link = response.json()
-        files = list((budget_server.temp_dir / "gradio").rglob(f"deep_links/{link}/state.json"))
-        assert len(files) == 1, f"no state file for deep link {link!r}"
-        spilled = files[0].read_text(encoding="utf-8")
-        assert word not in spilled, f"the session's text ({word!r}) is in its deep-link state"
-    finally:
-        client.close()
