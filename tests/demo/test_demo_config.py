@@ -158,8 +158,8 @@ def test_auto_means_cuda_when_available_whatever_the_environment_says(monkeypatc
 
 
 def test_the_total_history_budget_comes_from_env_and_flag():
-    assert load_config((), env={}).max_total_history_mb == 32.0
-    assert load_config((), env={}).total_history_bytes == 32 * 2**20
+    assert load_config((), env={}).max_total_history_mb == 10.0
+    assert load_config((), env={}).total_history_bytes == 10 * 2**20 == 2 * load_config((), env={}).max_history_bytes
     from_env = load_config((), env={"OCR_MAX_TOTAL_HISTORY_MB": "64"})
     assert from_env.max_total_history_mb == 64.0 and from_env.total_history_bytes == 64 * 2**20
     flagged = load_config(["--max-total-history-mb", "48"], env={"OCR_MAX_TOTAL_HISTORY_MB": "64"})
@@ -172,7 +172,7 @@ def test_the_total_budget_is_never_below_one_sessions_own_worth():
     """A history plus a batch set (2 x max_history_mb): raising OCR_MAX_HISTORY_MB alone still starts, with the
     total raised to fit one session."""
     config = load_config((), env={"OCR_MAX_HISTORY_MB": "20"})
-    assert config.max_total_history_mb == 32.0 and config.total_history_bytes == 40 * 2**20
+    assert config.max_total_history_mb == 10.0 and config.total_history_bytes == 40 * 2**20
     assert AppConfig(max_history_mb=5, max_total_history_mb=1).total_history_bytes == 10 * 2**20
     assert AppConfig(max_history_mb=0.1, max_total_history_mb=0.1).total_history_bytes == 2 * int(0.1 * 2**20)
     assert AppConfig(max_history_mb=16, max_total_history_mb=32).total_history_bytes == 32 * 2**20  # exactly one
@@ -191,4 +191,4 @@ def test_every_environment_variable_and_flag_is_in_the_readme_settings_table():
         if flag != "--help":
             assert any(f"`{flag}`" in row for row in rows), f"{flag} has no row in the README"
     (row,) = [row for row in rows if "`OCR_MAX_TOTAL_HISTORY_MB`" in row]
-    assert "`--max-total-history-mb`" in row and "`32`" in row
+    assert "`--max-total-history-mb`" in row and "`10`" in row
