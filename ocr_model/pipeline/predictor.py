@@ -519,6 +519,9 @@ def build_model(
     )
     if torch.device(device).type == "cuda":
         model.warm_up()
+    # Loading frees what it parsed (the small checkpoint is read from ONNX files) but glibc keeps those pages:
+    # 51 MB of the process's 325 MB right after building ppocrv6-small, until the first request's trim.
+    trim_heap()
     return model
 
 
