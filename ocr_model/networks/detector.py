@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .backbone import BackboneConfig, PPLCNetV4, StageConfig
-from .layers import ConvNormAct, SqueezeExcite, check_images, layer_kind
+from .layers import ConvNormAct, SqueezeExcite, activate, check_images, layer_kind
 
 STRIDE = 32  # five halvings: H and W must be multiples of this
 NECK_SLOPE = 0.2  # the neck's hardsigmoid slope (the backbone's is 1/6)
@@ -118,9 +118,7 @@ class DBHead(nn.Module):
         self.up2 = nn.ConvTranspose2d(channels, 1, 2, stride=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        up = self.up1(self.conv(x))
-        # in place without a gradient: one pass less over the half-resolution map
-        return self.up2(F.relu_(up) if not torch.is_grad_enabled() else F.relu(up))
+        return self.up2(activate(self.up1(self.conv(x)), "relu"))
 
 
 class Detector(nn.Module):

@@ -53,6 +53,14 @@ _IN_PLACE: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 
+def activate(x: torch.Tensor, act: str) -> torch.Tensor:
+    """ACTIVATIONS[act](x), in place when no gradient is recorded and an in-place form exists (`x` is then
+    overwritten: only for a tensor nothing else reads)."""
+    if act in _IN_PLACE and not torch.is_grad_enabled():
+        return _IN_PLACE[act](x)
+    return ACTIVATIONS[act](x)
+
+
 class ConvNormAct(nn.Module):
     """Conv2d -> optional BatchNorm2d -> activation.
 
@@ -86,9 +94,7 @@ class ConvNormAct(nn.Module):
         x = self.conv(x)
         if self.bn is not None:
             x = self.bn(x)
-        if self.act in _IN_PLACE and not torch.is_grad_enabled():
-            return _IN_PLACE[self.act](x)
-        return ACTIVATIONS[self.act](x)
+        return activate(x, self.act)
 
 
 class SqueezeExcite(nn.Module):
