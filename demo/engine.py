@@ -69,14 +69,34 @@ def release_memory() -> None:
 # list, built at startup from the built-ins and the operator's checkpoint folder, so no request field can
 # make the server open a path.
 
-# What the README's checkpoint table measured for the built-ins (sroie-dev, 19 receipts, quiet 2-core Intel
-# Xeon with AVX512-BF16, 2026-12-03), for the Model dropdown. Re-measure and update both together.
-BUILT_IN_NOTES: dict[str, str] = {
-    "ppocrv6-small": "reads better (word F1 0.924, 0.61 s per receipt)",
-    "ppocrv6-tiny": "1.9x faster, reads less well (word F1 0.860, 0.32 s per receipt)",
-    "ppocrv6-small-receipts": (
-        "for receipts: word F1 0.941 vs small's 0.931 on receipts it was not tuned on (14/5 split), 0.59 s per receipt"
-    ),
+# What the README's checkpoint tables measured for the built-ins (sroie-dev, 19 receipts, quiet 2-core machines,
+# 2026-12-03), for the Model dropdown, by how this server's CPU runs the networks: "bfloat16" on an Intel Xeon
+# with AVX512-BF16/AMX, "float32" on an AMD EPYC without bf16 (AVX2). The speed-up of tiny differs (1.9x vs
+# 2.6-2.7x: in float32 the recognizer, where tiny saves most, is a larger share of the time), so a server shows the
+# figures of its own kind; an accelerator or a forced OCR_PRECISION gets the word F1 only ("other").
+# Re-measure and update the README's tables and these together.
+BUILT_IN_NOTES: dict[str, dict[str, str]] = {
+    "bfloat16": {
+        "ppocrv6-small": "reads better (word F1 0.924, 0.61 s per receipt on a CPU with bf16)",
+        "ppocrv6-tiny": "1.9x faster, reads less well (word F1 0.860, 0.32 s per receipt on a CPU with bf16)",
+        "ppocrv6-small-receipts": (
+            "for receipts: word F1 0.941 vs small's 0.931 on receipts it was not tuned on (14/5 split), "
+            "0.59 s per receipt on a CPU with bf16"
+        ),
+    },
+    "float32": {
+        "ppocrv6-small": "reads better (word F1 0.922, 2.2 s per receipt on a CPU without bf16)",
+        "ppocrv6-tiny": "2.6x faster, reads less well (word F1 0.865, 0.83 s per receipt on a CPU without bf16)",
+        "ppocrv6-small-receipts": (
+            "for receipts: word F1 0.941 vs small's 0.931 on receipts it was not tuned on (14/5 split, read in bf16), "
+            "2.1 s per receipt on a CPU without bf16"
+        ),
+    },
+    "other": {
+        "ppocrv6-small": "reads better (word F1 0.924)",
+        "ppocrv6-tiny": "faster, reads less well (word F1 0.860)",
+        "ppocrv6-small-receipts": "for receipts: word F1 0.941 vs small's 0.931 on receipts it was not tuned on (14/5 split)",
+    },
 }
 _DESCRIPTION_CHARS = 160  # a header's free text shown in a one-line description is cut to this
 
@@ -150,7 +170,23 @@ def _file_choice(path: Path, name: str, where: str) -> CheckpointChoice:
     return CheckpointChoice(name=name, description=" · ".join(parts), path=path)
 
 
-def _built_in_choices() -> list[CheckpointChoice]:
+def notes_kind(device: str | None = "auto") -> str:
+    """Which of BUILT_IN_NOTES fits a server placing its models on `device` ("auto": CUDA when available, else
+    the CPU): "bfloat16" or "float32" for a CPU running the networks as measured, "other" otherwise."""
+    from ocr_model.runtime import cpu_has_native_bfloat16, select_device, select_precision
+
+    resolved = select_device(device)
+    if resolved.split(":")[0] != "cpu":
+        return "other"
+    precision = str(select_precision(resolved)).removeprefix("torch.")
+    if precision == "bfloat16" and cpu_has_native_bfloat16():
+        return "bfloat16"
+    if precision == "float32" and not cpu_has_native_bfloat16():
+        return "float32"
+    return "other"
+
+
+def _built_in_choices(notes: dict[str, str]) -> list[CheckpointChoice]:
     from ocr_model.checkpoints import list_checkpoints
 
     choices = []
@@ -159,20 +195,23 @@ def _built_in_choices() -> list[CheckpointChoice]:
         if info.file_bytes:
             parts.append(_size(info.file_bytes))
         parts.append("built in")
-        if info.name in BUILT_IN_NOTES:
-            parts.append(BUILT_IN_NOTES[info.name])
+        if info.name in notes:
+            parts.append(notes[info.name])
         choices.append(CheckpointChoice(name=info.name, description=" · ".join(parts)))
     return choices
 
 
-def checkpoint_choices(default: str, directory: str | os.PathLike[str] | None = None) -> CheckpointChoices:
+def checkpoint_choices(
+    default: str, directory: str | os.PathLike[str] | None = None, device: str | None = "auto"
+) -> CheckpointChoices:
     """The built-ins plus every `*.safetensors` in `directory` (named by file stem), default first.
 
     A file whose header is not an OCR checkpoint's, or whose stem is already taken, is left out and
     reported in `problems` (the app starts without it). `default` is a choice's name or a path to a
     .safetensors file, which then joins the choices under its stem; a default that is neither, or a
-    broken default file, raises ValueError: the app cannot start without its default."""
-    choices = {choice.name: choice for choice in _built_in_choices()}
+    broken default file, raises ValueError: the app cannot start without its default. The built-ins'
+    descriptions carry the measured figures for `device`'s kind of processor (`notes_kind`)."""
+    choices = {choice.name: choice for choice in _built_in_choices(BUILT_IN_NOTES[notes_kind(device)])}
     problems: list[str] = []
     if directory:
         folder = Path(directory).expanduser()
@@ -253,7 +292,7 @@ def load_models(checkpoint: str, checkpoint_dir: str | None = None, device: str 
     --device / OCR_DEVICE setting; "auto": CUDA when available, else CPU), passed down as an argument."""
     from ocr_model import get_model
 
-    choices = checkpoint_choices(checkpoint, checkpoint_dir)
+    choices = checkpoint_choices(checkpoint, checkpoint_dir, device)
     for problem in choices.problems:
         LOGGER.warning("checkpoint %s", problem)
 

@@ -121,3 +121,36 @@ def test_fixed_models_answer_every_choice_with_the_given_engine():
     models = Models.fixed(engine)
     assert models.choices.names() == ["model"]
     assert models.engine(None).model is engine
+
+
+@pytest.mark.parametrize(
+    ("native_bf16", "precision", "device", "kind"),
+    [
+        (True, "", "cpu", "bfloat16"),
+        (False, "", "cpu", "float32"),
+        (True, "float32", "cpu", "other"),  # a forced precision was not what the figures measured
+        (False, "bfloat16", "cpu", "other"),
+        (True, "", "cuda:0", "other"),
+    ],
+)
+def test_the_dropdown_notes_follow_how_this_server_runs_the_networks(monkeypatch, native_bf16, precision, device, kind):
+    from demo import engine
+    from ocr_model import runtime
+
+    monkeypatch.setattr(runtime, "cpu_has_native_bfloat16", lambda: native_bf16)
+    monkeypatch.setattr(runtime, "select_device", lambda requested: device)
+    monkeypatch.setenv("OCR_PRECISION", precision)
+    assert engine.notes_kind("auto") == kind
+    tiny = checkpoint_choices("ppocrv6-small", device="auto").resolve("ppocrv6-tiny")
+    assert engine.BUILT_IN_NOTES[kind]["ppocrv6-tiny"] in tiny.description
+    others = [notes["ppocrv6-tiny"] for name, notes in engine.BUILT_IN_NOTES.items() if name != kind]
+    assert not any(note in tiny.description for note in others)
+
+
+def test_every_kind_of_notes_describes_every_built_in():
+    from demo.engine import BUILT_IN_NOTES
+    from ocr_model.checkpoints import list_checkpoints
+
+    names = {info.name for info in list_checkpoints()}
+    for kind, notes in BUILT_IN_NOTES.items():
+        assert set(notes) == names, kind
