@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import subprocess
 import time
 import urllib.request
@@ -66,6 +67,15 @@ def fake_engine() -> FakeEngine:
 # Fixtures that start the real app: a test that uses one (directly or through a module's `server`) is slow,
 # so a module may keep its unit tests in the quick subset without marking each server test by hand.
 SERVER_FIXTURES = frozenset({"shared_server", "mcp_server"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A suite started in the background by a non-interactive shell (`cmd &`) inherits SIGINT ignored, and exec
+    # passes an ignored signal on to every child (the app, the bulk CLI), which then never sees the Ctrl-C the
+    # interruption tests send. With a handler here, children start with the default disposition, as from a
+    # terminal.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
