@@ -2,13 +2,13 @@
 
 Gradio's `/gradio_api/file=<url>` route fetches any public http(s) URL on the server's behalf and streams
 it back (it refuses private addresses, but it is still an open proxy for anyone with the link). This app
-never needs it: every file it shows is one it wrote itself. `RemoteFileUrlBlocker` answers 403 for those
+never needs it: every file it shows is one it wrote itself. `RefusedRoutes` answers 403 for those
 requests before they reach Gradio. Local paths outside Gradio's own cache are already refused by Gradio
 (no `allowed_paths` are set anywhere in this app); the tests in tests/demo/test_file_access.py check both.
 
 Gradio's `/gradio_api/deep_link?session_hash=...` writes the named session's component values to a file in
 the temp folder and returns a link that restores them; this app offers no deep links, so anyone who knew or
-chose a session hash could only use it to write files or read that session's values back. `DeepLinkBlocker`
+chose a session hash could only use it to write files or read that session's values back. `RefusedRoutes`
 answers 404 for it.
 
 `UploadGuard` bounds Gradio's upload route: a request must say its size (Content-Length) and may carry
@@ -60,43 +60,37 @@ def is_remote_file_request(path: str) -> bool:
     return True  # still changing after several decodings: nothing legitimate looks like that
 
 
-class RemoteFileUrlBlocker:
-    """ASGI middleware: 403 for `/file=http...` (the server must not fetch URLs for its users)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get("type") == "http":
-            raw_path = scope.get("raw_path") or b""
-            raw_text = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else str(raw_path)
-            if is_remote_file_request(str(scope.get("path", ""))) or is_remote_file_request(raw_text):
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 403,
-                        "headers": [(b"content-type", b"text/plain; charset=utf-8")],
-                    }
-                )
-                await send({"type": "http.response.body", "body": b"Remote URLs are not served by this app."})
-                return
-        await self.app(scope, receive, send)
-
-
 def is_deep_link_request(path: str) -> bool:
     """True for Gradio's deep-link route (any prefix, trailing slashes; `path` as the server decoded it)."""
     return path.rstrip("/").endswith("/gradio_api/deep_link")
 
 
-class DeepLinkBlocker:
-    """ASGI middleware: 404 for Gradio's deep-link route, which this app does not offer."""
+def refusal(scope: Scope) -> tuple[int, str] | None:
+    """(status, text) for a request this app never serves, else None: 403 for `/file=<URL>` (the server must
+    not fetch URLs for its users; the path is checked as decoded and as sent), 404 for the deep-link route
+    (not offered)."""
+    if scope.get("type") != "http":
+        return None
+    path = str(scope.get("path", ""))
+    raw_path = scope.get("raw_path") or b""
+    raw_text = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else str(raw_path)
+    if is_remote_file_request(path) or is_remote_file_request(raw_text):
+        return 403, "Remote URLs are not served by this app."
+    if is_deep_link_request(path):
+        return 404, "Not Found"
+    return None
+
+
+class RefusedRoutes:
+    """ASGI middleware: answers what `refusal` names before Gradio sees the request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get("type") == "http" and is_deep_link_request(str(scope.get("path", ""))):
-            await _plain_response(send, 404, "Not Found")
+        refused = refusal(scope)
+        if refused is not None:
+            await _plain_response(send, *refused)
             return
         await self.app(scope, receive, send)
 
@@ -200,7 +194,7 @@ def server_app_kwargs(
     upload_dir: str | None = None, max_request_bytes: int | None = None, max_folder_bytes: int | None = None
 ) -> dict[str, Any]:
     """Extra `app_kwargs` for `Blocks.launch()`: the ASGI middleware above."""
-    middleware = [Middleware(RemoteFileUrlBlocker), Middleware(DeepLinkBlocker)]
+    middleware = [Middleware(RefusedRoutes)]
     if upload_dir is not None and max_request_bytes is not None:
         middleware.append(
             Middleware(

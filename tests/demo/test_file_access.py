@@ -16,7 +16,7 @@ import pytest
 
 from conftest import REPO_ROOT, AppServer
 from demo.config import launch_kwargs, load_config
-from demo.security import is_deep_link_request, is_remote_file_request
+from demo.security import is_deep_link_request, is_remote_file_request, refusal
 
 SECRET_MARKER = "root:"  # first bytes of /etc/passwd on any Linux
 
@@ -152,3 +152,20 @@ def test_launch_settings_expose_nothing_extra() -> None:
 )
 def test_remote_file_request_detection(path: str, remote: bool) -> None:
     assert is_remote_file_request(path) is remote
+
+
+@pytest.mark.parametrize(
+    ("scope", "status"),
+    [
+        ({"type": "http", "path": "/gradio_api/deep_link", "raw_path": b"/gradio_api/deep_link"}, 404),
+        ({"type": "http", "path": "/gradio_api/file=http://x.org/a", "raw_path": b"/gradio_api/file=http://x.org/a"}, 403),
+        # only the path as sent shows the URL (a server that decoded it differently)
+        ({"type": "http", "path": "/gradio_api/file=a", "raw_path": b"/gradio_api/file=%68ttp%3A//x.org/a"}, 403),
+        ({"type": "http", "path": "/gradio_api/info", "raw_path": b"/gradio_api/info"}, None),
+        ({"type": "websocket", "path": "/gradio_api/deep_link"}, None),  # only HTTP routes are refused
+        ({"type": "lifespan"}, None),
+    ],
+)
+def test_refused_routes_answer_by_kind(scope: dict, status: int | None) -> None:
+    refused = refusal(scope)
+    assert (refused[0] if refused else None) == status
