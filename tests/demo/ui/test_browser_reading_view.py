@@ -224,7 +224,8 @@ def test_pages_after_ten_of_a_22_page_pdf_are_shown_from_the_result(browser, ser
 
     pdf = tmp_path / "long.pdf"
     pages = [text_page([f"Sheet {n}"], size=(170, 110), font_size=24, top=30) for n in range(1, 23)]
-    pdf.write_bytes(pdf_of_images(pages, resolution=20.0))
+    # 1.7 x 1.1 inch pages: rendered at 340 x 220 px, so reading 20 of them stays a few seconds on any CPU
+    pdf.write_bytes(pdf_of_images(pages, resolution=100.0))
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     page.goto(server.url)
     read_pdf(page, pdf, "20 pages")
