@@ -98,14 +98,44 @@ class RepLKFPN(nn.Module):
         return [*reversed(self.lateral), *reversed(self.levels)]
 
     def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
-        merged = [lateral(x) for lateral, x in zip(self.lateral, features)]
-        for index in range(len(merged) - 2, -1, -1):
-            merged[index] = merged[index] + F.interpolate(merged[index + 1], scale_factor=2.0, mode="nearest")
-        outputs = [level(x) for level, x in zip(self.levels, merged)]
-        upsampled = [
-            F.interpolate(x, scale_factor=float(2**index), mode="nearest") if index else x for index, x in enumerate(outputs)
-        ]
-        return torch.cat(upsampled[::-1], dim=1)
+        count = len(features)
+        if count != len(self.lateral):
+            raise ValueError(f"the neck takes {len(self.lateral)} feature maps (strides 4 to 32), got {count}")
+        # Deepest level first; each level's head runs as soon as its sum is final, and only the sum the next
+        # level adds is kept. Why: memory: holding every level's sum until all heads had run kept the stride-4
+        # sum (the neck's largest map) beside everything after it.
+        deepest_first: list[torch.Tensor] = []
+        deeper: torch.Tensor | None = None
+        for index in range(count - 1, -1, -1):
+            merged = self.lateral[index](features[index])
+            if deeper is not None:
+                # in place: add's gradient needs neither value
+                merged = merged.add_(F.interpolate(deeper, scale_factor=2.0, mode="nearest"))
+            deepest_first.append(self.levels[index](merged))
+            deeper = merged
+        del merged, deeper
+        # Every level at stride 4, deepest first (the exported graph's order), written into one map instead of
+        # upsampled copies that a concatenation then copies again.
+        finest = deepest_first[-1]
+        width = finest.shape[1]
+        result = torch.empty(
+            (finest.shape[0], width * count, *finest.shape[2:]),
+            dtype=finest.dtype,
+            device=finest.device,
+            memory_format=_memory_format_of(finest),
+        )
+        for position, output in enumerate(deepest_first):
+            scale = 2 ** (count - 1 - position)
+            upsampled = F.interpolate(output, scale_factor=float(scale), mode="nearest") if scale > 1 else output
+            result[:, position * width : (position + 1) * width].copy_(upsampled)
+        return result
+
+
+def _memory_format_of(x: torch.Tensor) -> torch.memory_format:
+    """channels-last when `x` is laid out so (and not merely also contiguous), else contiguous."""
+    if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+        return torch.channels_last
+    return torch.contiguous_format
 
 
 class DBHead(nn.Module):

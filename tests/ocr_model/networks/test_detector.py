@@ -63,3 +63,44 @@ def test_double_precision_copy_gives_the_same_map(small):
 def test_rejects_bad_shapes(shape):
     with pytest.raises(ValueError):
         Detector()(torch.zeros(shape))
+
+
+def concatenated_neck(neck, features):
+    """The neck as the exported graph states it: every level's sum, head and upsampled copy, then one
+    concatenation (the form RepLKFPN.forward computes level by level into one map)."""
+    merged = [lateral(x) for lateral, x in zip(neck.lateral, features)]
+    for index in range(len(merged) - 2, -1, -1):
+        merged[index] = merged[index] + torch.nn.functional.interpolate(merged[index + 1], scale_factor=2.0)
+    outputs = [level(x) for level, x in zip(neck.levels, merged)]
+    upsampled = [torch.nn.functional.interpolate(x, scale_factor=float(2**i)) if i else x for i, x in enumerate(outputs)]
+    return torch.cat(upsampled[::-1], dim=1)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_neck_matches_the_concatenated_form_with_gradients(channels_last):
+    torch.manual_seed(3)
+    network = Detector(PPOCRV6_SMALL).double()
+    images = torch.rand((2, 3, 96, 128), dtype=torch.float64)
+    if channels_last:
+        network = network.to(memory_format=torch.channels_last)
+        images = images.contiguous(memory_format=torch.channels_last)
+    features = [f.detach().requires_grad_() for f in network.backbone(images)]
+    reference_features = [f.detach().clone().requires_grad_() for f in features]
+    actual = network.neck(features)
+    expected = concatenated_neck(network.neck, reference_features)
+    assert actual.shape == expected.shape == (2, 96, 24, 32)
+    assert torch.equal(actual, expected)
+    assert actual.is_contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+    weights = torch.rand_like(expected)
+    (actual * weights).sum().backward()
+    (expected * weights).sum().backward()
+    for mine, theirs in zip(features, reference_features):
+        torch.testing.assert_close(mine.grad, theirs.grad)
+    assert all(p.grad is not None for p in network.neck.parameters())
+
+
+def test_neck_refuses_a_wrong_number_of_feature_maps():
+    network = Detector(PPOCRV6_SMALL)
+    features = network.backbone(torch.rand((1, 3, 64, 64)))
+    with pytest.raises(ValueError, match="4 feature maps"):
+        network.neck(features[:3])
