@@ -58,6 +58,12 @@ class AppServer:
     def rss_bytes(self) -> int:
         return int(psutil.Process(self.pid).memory_info().rss)
 
+    def file_rss_bytes(self) -> int:
+        """The part of the RSS that maps files (shared libraries' code and data) or shared memory: pages the
+        kernel can drop and reread, shared with other processes mapping the same files. RSS minus this is the
+        process's own memory (heap, arenas, tensors)."""
+        return int(psutil.Process(self.pid).memory_info().shared)
+
     def thread_count(self) -> int:
         return int(psutil.Process(self.pid).num_threads())
 

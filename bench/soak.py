@@ -9,8 +9,9 @@ starting at request `--pdf-every // 2` (so the first and the last 50 requests ea
 cannot hide temp-dir growth, and the client starts a new session every `--session-every` requests (like users
 coming and going).
 
-After each request it records the server process's RSS, its live thread count, and the bytes and files
-in the server's temp directory. The summary gives RSS at requests 1/50/100/150/300, the mean and median RSS
+After each request it records the server process's RSS (and how much of it maps files: shared libraries'
+pages, which the kernel can drop and reread and other processes share; the rest is the process's own heap),
+its live thread count, and the bytes and files in the server's temp directory. The summary gives RSS at requests 1/50/100/150/300, the mean and median RSS
 of the first and of the last 50 requests (their difference: the trend), the least-squares RSS slope over
 the second half (MB per 100 requests; bounded memory means about 0), and temp-dir and thread figures.
 
@@ -52,6 +53,7 @@ class RequestRecord:
     lines: int
     error: str | None
     rss_mb: float
+    file_rss_mb: float  # of rss_mb: mapped files and shared memory (libraries' pages); the rest is the heap's
     threads: int
     temp_bytes: int
     temp_files: int
@@ -156,9 +158,12 @@ def window_rss(records: list[RequestRecord]) -> dict[str, float]:
     return {"mean": round(statistics.mean(values), 1), "median": round(statistics.median(values), 1), "max": round(max(values), 1)}
 
 
-def summarize(records: list[RequestRecord], startup_rss_mb: float, startup_threads: int) -> dict[str, object]:
+def summarize(
+    records: list[RequestRecord], startup_rss_mb: float, startup_threads: int, startup_file_rss_mb: float = float("nan")
+) -> dict[str, object]:
     checkpoints = sorted({i for i in (1, 50, 100, 150, 300) if i <= len(records)} | {len(records)})
     rss_at = {index: round(record.rss_mb, 1) for index in checkpoints if (record := at(records, index))}
+    file_rss_at = {index: round(record.file_rss_mb, 1) for index in checkpoints if (record := at(records, index))}
     temp_at = {
         index: {"bytes": record.temp_bytes, "files": record.temp_files}
         for index in checkpoints
@@ -180,8 +185,11 @@ def summarize(records: list[RequestRecord], startup_rss_mb: float, startup_threa
         "requests": len(records),
         "failed_requests": sum(not record.ok for record in records),
         "startup_rss_mb": round(startup_rss_mb, 1),
+        "startup_file_rss_mb": round(startup_file_rss_mb, 1),
         "rss_mb_at": rss_at,
         "rss_max_mb": round(max(record.rss_mb for record in records), 1),
+        # How much of the RSS is file-backed (shared libraries' pages, reclaimable and shared): the rest is heap.
+        "file_rss_mb_at": file_rss_at,
         "rss_slope_second_half_mb_per_100_requests": round(fit_slope_mb_per_100(records), 2),
         # The trend: the last 50 requests against the first 50 (same mix of inputs in each).
         "rss_first_50": window_rss(records[:50]),
@@ -230,7 +238,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             startup_rss_mb = server.rss_bytes() / MB
             startup_threads = server.thread_count()
-            print(f"server pid {server.pid} at {server.url}: RSS {startup_rss_mb:.0f} MB, {startup_threads} threads")
+            startup_file_rss_mb = server.file_rss_bytes() / MB
+            print(
+                f"server pid {server.pid} at {server.url}: RSS {startup_rss_mb:.0f} MB "
+                f"({startup_file_rss_mb:.0f} MB of it mapped files), {startup_threads} threads"
+            )
             client = Client(server.url, verbose=False, download_files=False, analytics_enabled=False)
             counters: dict[str, int] = {}
             for index, kind in enumerate(kinds, start=1):
@@ -268,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
                     lines=lines,
                     error=error,
                     rss_mb=round(server.rss_bytes() / MB, 2),
+                    file_rss_mb=round(server.file_rss_bytes() / MB, 2),
                     threads=server.thread_count(),
                     temp_bytes=temp_bytes,
                     temp_files=temp_files,
@@ -275,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
                 records.append(record)
                 print(
                     f"[{index:4d}/{len(kinds)}] {kind:10s} {endpoint:4s} {seconds:6.2f} s  lines {lines:4d}  "
-                    f"recall {'-' if recall is None else f'{recall:.2f}'}  RSS {record.rss_mb:7.1f} MB  "
+                    f"recall {'-' if recall is None else f'{recall:.2f}'}  RSS {record.rss_mb:7.1f} MB "
+                    f"(files {record.file_rss_mb:5.1f})  "
                     f"threads {record.threads:3d}  temp {temp_bytes / MB:6.1f} MB/{temp_files} files"
                     + (f"  ERROR {error}" if error else ""),
                     flush=True,
@@ -286,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         if not records:
             print("no requests were made")
             return 1
-        summary = summarize(records, startup_rss_mb, startup_threads)
+        summary = summarize(records, startup_rss_mb, startup_threads, startup_file_rss_mb)
         print(json.dumps(summary, indent=2))
         if args.out:
             args.out.write_text(json.dumps({"summary": summary, "records": [asdict(r) for r in records]}, indent=1))
