@@ -85,9 +85,10 @@ class OcrDemo(gr.Blocks):
         the session's results are counted against the budget all sessions share, and the least recently
         used other sessions are cleared while the total is over it. Events without State outputs skip this."""
         output = await super().postprocess_data(block_fn, predictions, state)
-        if state is not None:
-            forget_output_values(state, block_fn.outputs)
-        if state is not None and self.session_ledger is not None and writes_state(block_fn):
+        if state is None:
+            return output
+        forget_output_values(state, block_fn.outputs)
+        if writes_state(block_fn):
             self.keep_sessions_within_budget(state)
         return output
 
