@@ -115,6 +115,12 @@ def batch_width(sizes: Sequence[tuple[int, int]], height: int, min_width: int, b
     return int(math.ceil(width / FRAME_STRIDE) * FRAME_STRIDE)
 
 
+def emits(best: torch.Tensor, before: torch.Tensor) -> torch.Tensor:
+    """CTC's emit rule, per time step: the best class is not the blank and differs from the step before's
+    (`before` is -1 at a line's first step, so that step may always emit)."""
+    return (best != BLANK_INDEX) & (best != before)
+
+
 def greedy_path(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Best class per time step and its softmax probability, from (N, T, C) scores.
 
@@ -124,9 +130,9 @@ def greedy_path(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     best_scores, best_indices = logits.max(dim=2)
     best_scores = best_scores.float()  # bf16/fp16 logits (or autocast): probabilities in float32
     previous = torch.full_like(best_indices[:, :1], -1)
-    emits = (best_indices != BLANK_INDEX) & (best_indices != torch.cat([previous, best_indices[:, :-1]], dim=1))
+    emitting = emits(best_indices, torch.cat([previous, best_indices[:, :-1]], dim=1))
     probabilities = torch.zeros_like(best_scores)
-    lines, steps = emits.nonzero(as_tuple=True)  # the K emitting steps, in row-major order
+    lines, steps = emitting.nonzero(as_tuple=True)  # the K emitting steps, in row-major order
     if lines.numel():
         normalisers = torch.empty(lines.numel(), dtype=torch.float32, device=logits.device)
         for start in range(0, lines.numel(), LOGSUMEXP_ROWS):
@@ -145,8 +151,8 @@ def fused_greedy_path(
     score minus the blank's per step (None otherwise)), each (N, T).
 
     Each slice's scores are reduced (max, then logsumexp at the steps that emit) before the next slice is
-    computed, so the (N, T, classes) scores never exist at once. A step emits when its class is not the
-    blank and differs from the step before it in the same line (a line's first step always may)."""
+    computed, so the (N, T, classes) scores never exist at once; which steps emit is `emits`'s rule, a slice's
+    first step compared with the previous slice's last unless it starts a line."""
     if rows < 1:
         raise ValueError(f"rows must be >= 1, got {rows}")
     lines, steps, _ = features.shape
@@ -167,7 +173,7 @@ def fused_greedy_path(
         before = indices[start - 1 : stop - 1] if start else torch.cat([best.new_full((1,), -1), best[:-1]])
         positions = torch.arange(start, stop, device=flat.device)
         before = torch.where(positions % steps == 0, -1, before)  # a line's first step follows nothing
-        emitting = ((best != BLANK_INDEX) & (best != before)).nonzero().squeeze(1)
+        emitting = emits(best, before).nonzero().squeeze(1)
         if emitting.numel():
             normalisers = torch.logsumexp(exact[emitting], dim=1)
             probabilities[start + emitting] = torch.exp(best_scores[emitting] - normalisers)

@@ -243,3 +243,11 @@ def test_decode_line_with_space_margins():
     assert spaced.text == "a b"
     plain = decode_line(indices, probabilities, CHARS + [" "], space_margins=margins, space_margin_threshold=None)
     assert plain.text == "ab"
+
+
+def test_emits_marks_the_first_step_of_each_run_of_a_character():
+    best = torch.tensor([[3, 3, 0, 3, 5, 5, 0, 0]])
+    before = torch.cat([torch.full((1, 1), -1), best[:, :-1]], dim=1)
+    assert recognition.emits(best, before).tolist() == [[True, False, False, True, True, False, False, False]]
+    # a line that starts with the class the previous line ended on still emits it
+    assert recognition.emits(torch.tensor([5]), torch.tensor([-1])).tolist() == [True]
