@@ -11,9 +11,10 @@ coming and going).
 
 After each request it records the server process's RSS (and how much of it maps files: shared libraries'
 pages, which the kernel can drop and reread and other processes share; the rest is the process's own heap),
-its live thread count, and the bytes and files in the server's temp directory. The summary gives RSS at requests 1/50/100/150/300, the mean and median RSS
-of the first and of the last 50 requests (their difference: the trend), the least-squares RSS slope over
-the second half (MB per 100 requests; bounded memory means about 0), and temp-dir and thread figures.
+its live thread count, and the bytes and files in the server's temp directory. The summary gives RSS at
+requests 1/50/100/150/300, the mean and median RSS of the first and of the last 50 requests (their difference:
+the trend), the least-squares RSS slope over the second half (MB per 100 requests; bounded memory means about
+0), and temp-dir and thread figures.
 
     .venv/bin/python bench/soak.py                      # 300 requests (about an hour on 2 CPU cores)
     .venv/bin/python bench/soak.py --requests 60 --scan-every 6 --pdf-every 0 --out /tmp/soak.json
@@ -159,7 +160,7 @@ def window_rss(records: list[RequestRecord]) -> dict[str, float]:
 
 
 def summarize(
-    records: list[RequestRecord], startup_rss_mb: float, startup_threads: int, startup_file_rss_mb: float = float("nan")
+    records: list[RequestRecord], startup_rss_mb: float, startup_threads: int, startup_file_rss_mb: float
 ) -> dict[str, object]:
     checkpoints = sorted({i for i in (1, 50, 100, 150, 300) if i <= len(records)} | {len(records)})
     rss_at = {index: round(record.rss_mb, 1) for index in checkpoints if (record := at(records, index))}
